@@ -1,0 +1,159 @@
+"""The one result type every allocator returns, its status constants and errors."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "INFEASIBLE",
+    "MAX_ITERATIONS",
+    "OPTIMAL",
+    "OUTAGE",
+    "STATUSES",
+    "Allocation",
+    "SolverError",
+    "to_jsonable",
+]
+
+OPTIMAL = "optimal"
+"""The method's own optimality criterion is met (global for exact methods, a local
+stationary point for ``bisection`` along the iso-perception curve)."""
+INFEASIBLE = "infeasible"
+"""The target cannot be met within the budget; the message gives the best achievable value."""
+OUTAGE = "outage"
+"""A discrete scheme has no feasible mode (e.g. no modulation order meets the BER target)."""
+MAX_ITERATIONS = "max_iterations"
+"""An iterative method stopped at its iteration cap; the returned point is feasible."""
+STATUSES = (OPTIMAL, INFEASIBLE, OUTAGE, MAX_ITERATIONS)
+
+
+class SolverError(RuntimeError):
+    """A numerical backend (cvxpy, scipy, pymoo) failed in a way the allocator cannot handle."""
+
+
+def to_jsonable(value: Any) -> Any:
+    """Convert numpy arrays/scalars (recursively) to JSON types; NaN and inf become ``None``."""
+    if isinstance(value, Mapping):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return to_jsonable(value.tolist())
+    if isinstance(value, np.generic):
+        return to_jsonable(value.item())
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _readonly(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        value = value.copy()
+        value.setflags(write=False)
+    return value
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """Result of any allocator: the same fields for every method and problem.
+
+    Arrays carry a leading batch shape equal to the batch shape of the input ``snr``
+    (empty for a single channel realization, in which case scalars are Python numbers).
+
+    Attributes
+    ----------
+    method, problem : str
+        Registry names of the allocator and of the problem it solved.
+    success : bool or ndarray of bool
+        ``True`` where the target is met within the budget.
+    status : str or ndarray of str
+        One of :data:`STATUSES`.
+    message : str
+        Human-readable summary (for infeasible targets: the best achievable value).
+    power_w : ndarray, shape ``(..., I)``
+        Transmit power per stream in W (NaN where a problem does not allocate power).
+    total_power_w : float or ndarray
+        Sum of ``power_w`` over streams.
+    error_rate : ndarray, shape ``(..., I)``
+        Per-stream BER (uncoded) or BLER (coded) at the allocated power.
+    perception : float or ndarray
+        Achieved perception / quality value the target constrains.
+    objective : float or ndarray
+        The problem's objective at the solution (e.g. Σ Z_i q_i, latency, expected GVIF).
+    latency_s : float or ndarray
+        Transmission latency where the problem defines it, NaN otherwise.
+    iterations, evaluations : int
+        Iterations of the outer method and evaluations of the constraint function.
+    wall_time_s : float
+        Wall-clock time of the call.
+    extras : Mapping
+        Read-only, problem-specific fields (e.g. ``alpha``, ``model``, ``bits_per_symbol``).
+    """
+
+    method: str
+    problem: str
+    success: Any
+    status: Any
+    message: str
+    power_w: np.ndarray
+    total_power_w: Any
+    error_rate: np.ndarray
+    perception: Any
+    objective: Any
+    latency_s: Any = math.nan
+    iterations: int = 0
+    evaluations: int = 0
+    wall_time_s: float = 0.0
+    extras: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            if f.name != "extras":
+                object.__setattr__(self, f.name, _readonly(getattr(self, f.name)))
+        extras = {k: _readonly(v) for k, v in dict(self.extras).items()}
+        object.__setattr__(self, "extras", MappingProxyType(extras))
+
+    @property
+    def batch_shape(self) -> tuple[int, ...]:
+        """Leading batch shape (``()`` for a single realization)."""
+        return np.shape(self.success)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dictionary; ``extras`` are merged at the top level."""
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "extras"}
+        for key, value in self.extras.items():
+            out.setdefault(key, value)
+        return to_jsonable(out)
+
+    def to_json(self, **kwargs: Any) -> str:
+        """Serialize :meth:`to_dict` to a JSON string."""
+        return json.dumps(self.to_dict(), **kwargs)
+
+    def __str__(self) -> str:
+        if self.batch_shape:
+            n_ok = int(np.count_nonzero(self.success))
+            return (f"Allocation[{self.problem}/{self.method}] batch {self.batch_shape}: "
+                    f"{n_ok} of {np.size(self.success)} successful. {self.message}")
+        power = ", ".join(f"{p * 1e3:.4g} mW" for p in np.atleast_1d(self.power_w))
+        lines = [
+            f"Allocation[{self.problem}/{self.method}]: {self.status} (success={self.success})",
+            f"  power per stream : {power}",
+            f"  total power      : {self.total_power_w * 1e3:.6g} mW"
+            if math.isfinite(self.total_power_w) else "  total power      : n/a",
+            f"  error rate       : {np.array2string(np.asarray(self.error_rate), precision=4)}",
+            f"  perception       : {self.perception:.6g}",
+            f"  objective        : {self.objective:.6g}",
+        ]
+        if isinstance(self.latency_s, float) and math.isfinite(self.latency_s):
+            lines.append(f"  latency          : {self.latency_s * 1e3:.6g} ms")
+        for key, value in self.extras.items():
+            lines.append(f"  {key:<17}: {value}")
+        lines.append(f"  message          : {self.message}")
+        return "\n".join(lines)
