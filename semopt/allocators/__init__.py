@@ -1,0 +1,3 @@
+"""Built-in allocators. Importing this package registers every problem and method."""
+
+from semopt.allocators import minpower  # noqa: F401
