@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "PAD_MULTIPLE",
+    "SHIPPED_TABLE",
     "LatentStatistics",
     "RateDistortion",
     "build_model",
@@ -35,11 +36,16 @@ __all__ = [
     "from_zoo",
     "latent_statistics",
     "load_model",
+    "load_model_table",
+    "load_table_model",
     "measure_rate_distortion",
     "save_model",
     "scales",
     "to_tensor",
 ]
+
+#: Name of the shipped λ-sweep table in ``perception_tables/models``.
+SHIPPED_TABLE = "hyperprior-sample"
 
 #: ScaleHyperprior downsamples by 16 (g_a) x 4 (h_a): inputs must be multiples of 64.
 PAD_MULTIPLE = 64
@@ -173,6 +179,64 @@ def load_model(
         )
     model.update(force=True)
     return model.eval()
+
+
+def load_model_table(table: str | Path = SHIPPED_TABLE, verify: bool = True) -> dict[str, Any]:
+    """Read a model-table JSON (shipped name or path) and check its weights files.
+
+    Parameters
+    ----------
+    table : str or pathlib.Path
+        A shipped table name (``"hyperprior-sample"``) or a path to a ``.json`` file; the
+        weights files are resolved relative to the JSON's folder.
+    verify : bool
+        Check that every weights file exists and matches its recorded sha256.
+
+    Returns
+    -------
+    dict
+        The parsed table with an extra ``"_dir"`` key (the folder holding the weights).
+
+    Raises
+    ------
+    FileNotFoundError, ValueError
+        Missing table/weights, tampered weights, or mixed latent shapes.
+    """
+    import json
+
+    path = Path(table)
+    if not path.suffix:
+        from importlib import resources
+
+        path = Path(str(resources.files("perception_tables") / "models" / f"{table}.json"))
+    if not path.is_file():
+        raise FileNotFoundError(f"model table not found: {table!r} ({path})")
+    data = json.loads(path.read_text())
+    models = data.get("models")
+    if not isinstance(models, list) or not models:
+        raise ValueError(f"{path}: not a model table (no 'models' list)")
+    shapes = {(m["N"], m["M"]) for m in models}
+    if len(shapes) != 1:
+        raise ValueError(f"{path}: models do not share one latent shape: {sorted(shapes)}")
+    if verify:
+        for m in models:
+            w = path.parent / m["weights"]
+            if not w.is_file():
+                raise FileNotFoundError(f"{path}: weights file missing: {w}")
+            if file_sha256(w) != m["sha256"]:
+                raise ValueError(f"{path}: sha256 mismatch for {w} (file modified?)")
+    data["_dir"] = str(path.parent)
+    return data
+
+
+def load_table_model(table: dict[str, Any] | str | Path, name: str) -> ScaleHyperprior:
+    """Load model ``name`` (e.g. ``"hp-l0.0067"``) of a model table, checksum-verified."""
+    data = table if isinstance(table, dict) else load_model_table(table, verify=False)
+    for m in data["models"]:
+        if m["name"] == name:
+            return load_model(Path(data["_dir"]) / m["weights"], expected_sha256=m["sha256"],
+                              N=m["N"], M=m["M"])
+    raise KeyError(f"no model {name!r} in table; have {[m['name'] for m in data['models']]}")
 
 
 def from_zoo(quality: int, pretrained: bool = True) -> ScaleHyperprior:
