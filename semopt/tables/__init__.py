@@ -35,6 +35,7 @@ __all__ = [
 # Modules defining table kinds; each registers itself on import.
 _KIND_MODULES = [
     "semopt.tables.perception",
+    "semopt.tables.operating_points",
 ]
 
 
