@@ -23,6 +23,7 @@ __all__ = ["PROBLEM_CLI", "PROFILE_CLI", "main"]
 PROBLEM_CLI: dict[str, str] = {
     "min-power": "semopt.cli.minpower",
 }
+PROBLEM_CLI["operating-point"] = "semopt.cli.operating_point"
 PROFILE_CLI: dict[str, str] = {}
 
 
