@@ -24,6 +24,7 @@ PROBLEM_CLI: dict[str, str] = {
     "min-power": "semopt.cli.minpower",
 }
 PROBLEM_CLI["operating-point"] = "semopt.cli.operating_point"
+PROBLEM_CLI["latency"] = "semopt.cli.latency"
 PROFILE_CLI: dict[str, str] = {}
 
 

@@ -36,6 +36,7 @@ __all__ = [
 _KIND_MODULES = [
     "semopt.tables.perception",
     "semopt.tables.operating_points",
+    "semopt.tables.quality_curve",
 ]
 
 
