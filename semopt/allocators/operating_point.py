@@ -291,13 +291,8 @@ class OperatingPointSelector:
         objective_metric = self._objective_metric(targets)
         needed = list(dict.fromkeys([m for m, _ in targets] + [objective_metric]
                                     + list(tab.metrics)))
-        predicted: dict[str, np.ndarray] = {}
-        bracket: dict[str, np.ndarray] = {}
-        for metric in needed:
-            values, br = tab.predict(snr_b, metric, channel=self.channel, indices=idx,
-                                     extrapolate=self.extrapolate)
-            predicted[metric] = values
-            bracket = br
+        predicted, bracket = tab.predict_many(snr_b, needed, channel=self.channel, indices=idx,
+                                              extrapolate=self.extrapolate)
         meets = np.ones((*batch, n_points), dtype=bool)
         for metric, threshold in targets:
             v = predicted[metric]
@@ -386,8 +381,11 @@ class OperatingPointSelector:
             return None
         from semopt.link.diffusion import get_schedule, map_channel_to_timestep
 
-        schedule = get_schedule(str(info.get("schedule", "linear")),
-                                int(info.get("num_steps", 1000)))
+        key = (str(info.get("schedule", "linear")), int(info.get("num_steps", 1000)))
+        if getattr(self, "_schedule_key", None) != key:
+            self._schedule = get_schedule(*key)
+            self._schedule_key = key
+        schedule = self._schedule
         mapping = map_channel_to_timestep(snr_b, schedule, "awgn")
         return {"schedule": schedule.name, "num_steps": schedule.num_steps,
                 "alpha_bar": _scalar(mapping.alpha_bar), "timestep": _scalar(mapping.timestep),

@@ -394,30 +394,47 @@ class OperatingPointTable(Table):
             ``lower_snr_db``, ``upper_snr_db`` (shape ``snr_db.shape + (P,)``) — the table
             SNRs used — and ``extrapolated`` (bool, same shape).
         """
-        if metric not in self.metrics:
-            raise ValueError(f"target: metric {metric!r} is not in table {self.name!r}; valid "
-                             f"metrics: {', '.join(self.metrics)}")
+        values, bracket = self.predict_many(snr_db, [metric], channel=channel, indices=indices,
+                                            extrapolate=extrapolate)
+        return values[metric], bracket
+
+    def predict_many(self, snr_db: ArrayLike, metrics: Sequence[str], *, channel: str,
+                     indices: Sequence[int] | None = None, extrapolate: bool | str = False
+                     ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+        """:meth:`predict` for several metrics at once (one interpolation per SNR grid)."""
+        for metric in metrics:
+            if metric not in self.metrics:
+                raise ValueError(f"target: metric {metric!r} is not in table {self.name!r}; "
+                                 f"valid metrics: {', '.join(self.metrics)}")
         snr = np.asarray(snr_db, dtype=float)
         indices = list(range(len(self.points))) if indices is None else list(indices)
         shape = (*snr.shape, len(indices))
-        values = np.full(shape, np.nan)
+        out = {m: np.full(shape, np.nan) for m in metrics}
         lo = np.full(shape, np.nan)
         hi = np.full(shape, np.nan)
         extra = np.zeros(shape, dtype=bool)
+        groups: dict[bytes, list[int]] = {}
         for j, i in enumerate(indices):
-            p = self.points[i]
-            series = p.quality.get(channel, {}).get(metric)
+            groups.setdefault(self.points[i].snr_db.tobytes(), []).append(j)
+        for members in groups.values():
+            grid = self.points[indices[members[0]]].snr_db
+            stack = np.full((len(members), len(metrics), grid.size), np.nan)
+            for a, j in enumerate(members):
+                series = self.points[indices[j]].quality.get(channel, {})
+                for b, metric in enumerate(metrics):
+                    if metric in series:
+                        stack[a, b] = series[metric]
             try:
-                res = interp_grid(p.snr_db, np.full(p.snr_db.shape, np.nan) if series is None
-                                  else series, snr, extrapolate=extrapolate, argument="snr")
+                res = interp_grid(grid, stack, snr, extrapolate=extrapolate, argument="snr")
             except ValueError as exc:
-                raise ValueError(f"{exc} (operating point {p.name!r} of table "
-                                 f"{self.name!r})") from None
-            values[..., j] = res.values
-            lo[..., j] = p.snr_db[res.lower]
-            hi[..., j] = p.snr_db[res.upper]
-            extra[..., j] = res.extrapolated
-        return values, {"lower_snr_db": lo, "upper_snr_db": hi, "extrapolated": extra}
+                raise ValueError(f"{exc} (operating point {self.points[indices[members[0]]].name!r} "
+                                 f"of table {self.name!r})") from None
+            for b, metric in enumerate(metrics):
+                out[metric][..., members] = res.values[..., b]
+            lo[..., members] = grid[res.lower][..., None]
+            hi[..., members] = grid[res.upper][..., None]
+            extra[..., members] = res.extrapolated[..., None]
+        return out, {"lower_snr_db": lo, "upper_snr_db": hi, "extrapolated": extra}
 
     def cost_vector(self, cost: str, indices: Sequence[int] | None = None) -> np.ndarray:
         """Cost ``cost`` of the points ``indices`` (NaN where unknown)."""
@@ -473,6 +490,6 @@ class OperatingPointTable(Table):
                    fontsize=7, bbox_to_anchor=(0.5, -0.02))
         fig.suptitle(self.name)
         fig.tight_layout(rect=(0, 0.06, 1, 1))
-        fig.savefig(path, dpi=110)
+        fig.savefig(path, dpi=110, bbox_inches="tight")
         plt.close(fig)
         return path
