@@ -237,15 +237,15 @@ class ProportionalAllocator(MinPowerAllocator):
         if sc.scheme == "discard":
             return np.full(sc.n_streams, 1.0 - rho)
         fwd = sc.table.forward
-        values = sc.table.semantic_values()
+        if fwd.single_stream is None:
+            raise ValueError("table: the forward surface has no single-stream curves, "
+                             "which the proportional method needs")
         out = np.empty(sc.n_streams)
         for i in range(sc.n_streams):
-            # Largest ψ with P^(i)(ψ) ≤ 1 − ρ L_i on the monotone single-stream curve.
-            axis, curve = fwd.axes[i], fwd.single_stream[i] if fwd.single_stream else None
-            if curve is None:
-                raise ValueError("table: the forward surface has no single-stream curves, "
-                                 "which the proportional method needs")
-            level = 1.0 - rho * values[i]
+            # Largest ψ with P^(i)(ψ) ≤ 1 − ρ L_i on the monotone single-stream curve,
+            # L_i = 1 − P^(i)(0) the error-free semantic value of the same curve.
+            axis, curve = fwd.axes[i], fwd.single_stream[i]
+            level = 1.0 - rho * (1.0 - curve[0])
             k = int(np.searchsorted(curve, level, side="right"))
             if k >= len(axis):
                 u = axis[-1]
@@ -265,6 +265,8 @@ class ProportionalAllocator(MinPowerAllocator):
             count[0] += 1
             return float(self.scenario.perception(self._rates(rho))) - target
 
+        if gap(1.0) > 0:  # even error-free semantic values miss the target
+            return np.full((len(budget), self.scenario.n_streams), np.nan), 1, 1
         rho = _solve_monotone_root(gap, 0.0, 1.0, "proportional ratio")
         rates = self._rates(rho)
         # The root's round-off may sit a hair above P̄: step towards more reliability.
@@ -335,33 +337,55 @@ class _CurveAllocator(MinPowerAllocator):
 
 @register_allocator("min-power", "bisection")
 class BisectionAllocator(_CurveAllocator):
-    """Semantic-aware bisection (Algorithm 1 of Xu et al.), a local method.
+    """Semantic-aware bisection (Algorithm 1 of Xu et al.) on arcs of the curve.
 
-    Along the iso-perception curve between its endpoints L and R, the sign of the
-    total derivative df/dΦ_1 = ∂f/∂Φ_1 + ∂f/∂Φ_2 · dΦ_2/dΦ_1 (implicit differentiation of
-    P(Φ_1, Φ_2) = P̄) is bisected: the left end if the derivative there is ≥ 0, the
-    right end if it is ≤ 0 at R, else the sign change. Bisection runs in log10 Φ_1
-    (the paper bisects Φ_1 linearly; log spacing reaches 1e-12 resolution over many
-    decades in ~50 steps). If the point found exceeds the power budget, the
-    budget-feasible part of the curve is searched globally instead.
+    Algorithm 1 takes two endpoints (Φ^L, Φ^R) of the iso-perception curve and bisects
+    the sign of the total derivative df/dΦ_1 = ∂f/∂Φ_1 + ∂f/∂Φ_2 · dΦ_2/dΦ_1 (implicit
+    differentiation of P(Φ_1, Φ_2) = P̄): the left end if the derivative there is ≥ 0,
+    the right end if it is ≤ 0, else the sign change — a local optimum. In the coded
+    scheme both curve endpoints (one stream switched off) are always local optima
+    (the BLER of a stream falls from 1 only after a finite SNR, so df/dΦ is infinite
+    there), so Algorithm 1 on the whole curve returns an endpoint even when the
+    interior is cheaper. Here the curve is cut into ``segments`` arcs, Algorithm 1 runs
+    on every arc (vectorized) and the cheapest result is kept; ``segments=1`` is the
+    paper's algorithm verbatim. Bisection runs in log10 Φ_1 (the paper bisects Φ_1
+    linearly; log spacing reaches 1e-12 resolution over many decades in ~50 steps).
+    If the point found exceeds the power budget, the budget-feasible part of the
+    curve is searched globally instead.
+
+    Parameters
+    ----------
+    segments : int
+        Number of arcs Algorithm 1 runs on (default 16).
     """
+
+    def __init__(self, *, segments: int = 16, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if int(segments) < 1:
+            raise ValueError(f"segments: must be a positive integer, got {segments!r}")
+        self.segments = int(segments)
 
     def _solve_group(self, target: float, snr: np.ndarray,
                      budget: np.ndarray) -> tuple[np.ndarray, int, int]:
         curve = self._curve(target)
-        b = len(budget)
+        b, m = len(budget), self.segments
         if not curve.feasible:
             return np.full((b, 2), np.nan), 0, 1
         w = self.scenario.weights(MinPowerInputs(snr, budget, np.zeros(b), ()))
-        u1, evals = bisect_stationary(lambda x: curve.derivative(x, w),
-                                      np.full(b, curve.left), np.full(b, curve.right), xtol=1e-12)
+        w_rep = np.repeat(w, m, axis=0)
+        edges = np.linspace(curve.left, curve.right, m + 1)
+        lo = np.tile(edges[:-1], b)
+        hi = np.tile(edges[1:], b)
+        u1, evals = bisect_stationary(lambda x: curve.derivative(x, w_rep), lo, hi, xtol=1e-12)
+        cost = curve.objective_interpolated(u1, w_rep).reshape(b, m)
+        u1 = u1.reshape(b, m)[np.arange(b), np.argmin(cost, axis=1)]
         sol = self._finish(curve, u1)
         s = self.scenario.required_snr(10.0**sol)
         over = (s / snr).sum(axis=-1) > 1.0 + BUDGET_RTOL
         if np.any(over):
             u1_g, has = self._global(curve, snr[over], budget[over])
             sol[over] = np.where(has[:, None], self._finish(curve, u1_g), np.nan)
-        return sol, evals, evals + len(curve.u1)
+        return sol, evals, evals * m + len(curve.u1)
 
 
 @register_allocator("min-power", "global-search")
@@ -407,6 +431,10 @@ class ExhaustiveAllocator(MinPowerAllocator):
         sc = self.scenario
         n = sc.n_streams
         axes = [np.linspace(sc.log10_min[i], sc.log10_max, self.grid_points) for i in range(n - 1)]
+        if n == 2:  # add the exact curve endpoints (a stream switched off / at its floor)
+            ends = [sc.solve_stream_log10(np.array([0.0, v]), 0, np.asarray(target))
+                    for v in (sc.log10_max, sc.log10_min[1])]
+            axes = [np.union1d(axes[0], [float(e) for e in ends if np.isfinite(e)])]
         mesh = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, n - 1)
         u = np.concatenate([mesh, np.zeros((len(mesh), 1))], axis=-1)
         u[:, -1] = sc.solve_stream_log10(u, n - 1, np.asarray(target))
@@ -465,34 +493,54 @@ class SlsqpAllocator(MinPowerAllocator):
 
     def _solve_one(self, target: float, w: np.ndarray, inv_snr: np.ndarray,
                    starts: list[np.ndarray]) -> tuple[np.ndarray, int]:
+        """Best feasible SLSQP result over every on/off pattern of the streams.
+
+        A stream switched off sits at Φ_max (zero power). In the coded scheme the
+        required SNR has an infinite slope there, which gradient methods cannot cross,
+        so each non-empty set of active streams is optimized separately (the others
+        fixed at Φ_max) with active error rates bounded by 0.999·Φ_max.
+        """
         sc = self.scenario
-        lo, hi = sc.log10_min, np.full(sc.n_streams, sc.log10_max)
-        scale = float(np.sum(w * sc.required_snr(np.full(sc.n_streams, 1e-3)))) or 1.0
-
-        def objective(u: np.ndarray) -> tuple[float, np.ndarray]:
-            rates = 10.0**u
-            return (float(w @ sc.required_snr(rates)) / scale,
-                    w * sc.required_snr_slope_log10(rates) / scale)
-
-        constraints = [
-            {"type": "ineq", "fun": lambda u: target - float(sc.perception_log10(u)),
-             "jac": lambda u: -sc.gradient_log10(u)},
-            {"type": "ineq", "fun": lambda u: 1.0 - float(inv_snr @ sc.required_snr(10.0**u)),
-             "jac": lambda u: -inv_snr * np.maximum(sc.required_snr_slope_log10(10.0**u), -1e300)},
-        ]
+        n = sc.n_streams
+        top = sc.log10_max
+        scale = float(np.sum(w * sc.required_snr(np.full(n, 1e-3)))) or 1.0
         best, best_f, evals = None, math.inf, 0
-        for x0 in starts:
-            x0 = np.clip(np.where(np.isfinite(x0), x0, hi - 0.5), lo, hi - 1e-9)
-            res = minimize(objective, x0, jac=True, method="SLSQP", bounds=list(zip(lo, hi)),
-                           constraints=constraints, options={"maxiter": 200, "ftol": 1e-12})
-            evals += int(res.nfev)
-            u = self._repair(np.clip(res.x, lo, hi), target)
-            if u is None:
-                continue
-            f = float(w @ sc.required_snr(10.0**u))
-            if float(inv_snr @ sc.required_snr(10.0**u)) <= 1.0 + BUDGET_RTOL and f < best_f:
-                best, best_f = u, f
-        return (np.full(sc.n_streams, np.nan) if best is None else best), evals
+        patterns = [np.array(p, dtype=bool) for p in itertools.product((True, False), repeat=n)
+                    if any(p)] if n <= 8 else [np.ones(n, dtype=bool)]
+        for on in patterns:
+            def full(x: np.ndarray, on: np.ndarray = on) -> np.ndarray:
+                u = np.full(n, top)
+                u[on] = x
+                return u
+
+            def objective(x: np.ndarray, on: np.ndarray = on) -> tuple[float, np.ndarray]:
+                rates = 10.0 ** full(x)
+                grad = w * sc.required_snr_slope_log10(rates) / scale
+                return float(w @ sc.required_snr(rates)) / scale, grad[on]
+
+            constraints = [
+                {"type": "ineq", "fun": lambda x: target - float(sc.perception_log10(full(x))),
+                 "jac": lambda x, on=on: -sc.gradient_log10(full(x))[on]},
+                {"type": "ineq",
+                 "fun": lambda x: 1.0 - float(inv_snr @ sc.required_snr(10.0 ** full(x))),
+                 "jac": lambda x, on=on: -(inv_snr * sc.required_snr_slope_log10(10.0 ** full(x)))[on]},
+            ]
+            lo = sc.log10_min[on]
+            hi = np.full(lo.shape, top + np.log10(0.999))
+            if float(sc.perception_log10(full(lo))) > target:
+                continue  # this set of streams cannot reach the target at all
+            for x0 in starts:
+                x0 = np.clip(np.where(np.isfinite(x0[on]), x0[on], hi - 0.5), lo, hi)
+                res = minimize(objective, x0, jac=True, method="SLSQP", bounds=list(zip(lo, hi)),
+                               constraints=constraints, options={"maxiter": 200, "ftol": 1e-12})
+                evals += int(res.nfev)
+                u = self._repair(full(np.clip(res.x, lo, hi)), target)
+                if u is None:
+                    continue
+                f = float(w @ sc.required_snr(10.0**u))
+                if float(inv_snr @ sc.required_snr(10.0**u)) <= 1.0 + BUDGET_RTOL and f < best_f:
+                    best, best_f = u, f
+        return (np.full(n, np.nan) if best is None else best), evals
 
     def _repair(self, u: np.ndarray, target: float) -> np.ndarray | None:
         """Make a nearly feasible SLSQP point exactly feasible (P ≤ P̄) if it is not."""
@@ -513,8 +561,12 @@ class SlsqpAllocator(MinPowerAllocator):
                      budget: np.ndarray) -> tuple[np.ndarray, int, int]:
         sc = self.scenario
         rng = np.random.default_rng(self.seed)
-        base = [h._solve_group(target, snr[:1], budget[:1])[0][0] for h in self._helpers]
-        base.append(np.full(sc.n_streams, -3.0))
+        base = [np.full(sc.n_streams, -3.0)]
+        for helper in self._helpers:
+            try:
+                base.append(helper._solve_group(target, snr[:1], budget[:1])[0][0])
+            except (ValueError, SolverError):
+                pass  # e.g. no single-stream curves for the proportional start
         extra = [rng.uniform(sc.log10_min, sc.log10_max) for _ in range(self.starts)]
         w = sc.weights(MinPowerInputs(snr, budget, np.zeros(len(budget)), ()))
         out = np.empty((len(budget), sc.n_streams))
@@ -524,10 +576,3 @@ class SlsqpAllocator(MinPowerAllocator):
             evals += ev
         return out, evals, evals
 
-
-def reference_methods() -> list[str]:
-    """Methods that handle any number of streams."""
-    return ["proportional", "unaware", "slsqp"]
-
-
-_ = itertools  # itertools kept for grid helpers in subclasses

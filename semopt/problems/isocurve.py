@@ -92,6 +92,10 @@ class IsoPerceptionCurve:
         b = np.interp(u1, self.u1, self.b)
         return w[:, 0] * a + w[:, 1] * b
 
+    def objective_interpolated(self, u1: np.ndarray, w: np.ndarray) -> np.ndarray:
+        """f at ``u1`` (B,) from the tabulated SNRs (for ranking candidates cheaply)."""
+        return w[:, 0] * np.interp(u1, self.u1, self.s1) + w[:, 1] * np.interp(u1, self.u1, self.s2)
+
     def objective(self, u1: np.ndarray, w: np.ndarray) -> np.ndarray:
         """Exact f at ``u1`` (B,) for weights ``w`` (B, 2)."""
         s1, s2 = self._snr(u1, self.exact_u2(u1))
