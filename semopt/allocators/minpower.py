@@ -143,7 +143,7 @@ class MinPowerAllocator:
         if bad.size:
             sub = MinPowerInputs(inputs.snr_linear[bad], inputs.budget_w[bad], inputs.target[bad],
                                  (bad.size,))
-            rates[bad], best_p = self._best_within_budget(sub)
+            rates[bad], best_p = self.best_within_budget(sub)
             power[bad] = sc.powers(rates[bad], sub)
             perception[bad] = best_p
             total[bad] = power[bad].sum(axis=-1)
@@ -184,7 +184,7 @@ class MinPowerAllocator:
                     f"median {np.median(perception[~ok]):.6g})")
         return msg
 
-    def _best_within_budget(self, inputs: MinPowerInputs, n_grid: int = 2001,
+    def best_within_budget(self, inputs: MinPowerInputs, n_grid: int = 2001,
                             seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
         """Least perception with Σ q_i = P_max: scan of the power split (simplex)."""
         n = self.scenario.n_streams
