@@ -26,6 +26,7 @@ PROBLEM_CLI: dict[str, str] = {
 PROBLEM_CLI["operating-point"] = "semopt.cli.operating_point"
 PROBLEM_CLI["latency"] = "semopt.cli.latency"
 PROFILE_CLI: dict[str, str] = {}
+PROFILE_CLI["surface"] = "semopt.cli.profile_surface"
 
 
 def _allocate(argv: Sequence[str]) -> int:
