@@ -22,11 +22,9 @@ from typing import Any
 
 import numpy as np
 
+from semopt.profiling.stages import WeightsNotFoundError
+
 __all__ = ["ControlNetGenerator", "HyperpriorDecoderGenerator", "WeightsNotFoundError"]
-
-
-class WeightsNotFoundError(RuntimeError):
-    """Foundation-model weights are not available locally (nothing is ever downloaded)."""
 
 
 class HyperpriorDecoderGenerator:

@@ -106,7 +106,9 @@ def _cam(pixels: np.ndarray, weights: str | None = None, arch: str | None = None
 
     path = weights or os.environ.get("SEMOPT_CAM_WEIGHTS")
     if not path or not os.path.isfile(path):
-        raise RuntimeError(
+        from semopt.profiling.stages import WeightsNotFoundError
+
+        raise WeightsNotFoundError(
             "importance method 'cam' needs local classifier weights: pass weights=PATH or set "
             "SEMOPT_CAM_WEIGHTS to a torchvision state_dict file (e.g. resnet18-f37072fd.pth "
             f"from a machine with network); got {path!r}")

@@ -35,6 +35,8 @@ from typing import Any
 
 import numpy as np
 
+from semopt.profiling.stages import WeightsNotFoundError
+
 __all__ = [
     "PSNR_MAX_DB",
     "ClipMetric",
@@ -153,14 +155,14 @@ def load_clip(model_name: str | None = None, weights: str | os.PathLike[str] | N
 
     Raises
     ------
-    RuntimeError
-        At once, naming ``SEMOPT_CLIP_WEIGHTS``, when no weights file is configured or it
+    WeightsNotFoundError
+        (a ``RuntimeError``) at once, naming ``SEMOPT_CLIP_WEIGHTS``, when no weights file is configured or it
         does not exist (nothing is downloaded).
     """
     name = model_name or os.environ.get("SEMOPT_CLIP_MODEL") or "ViT-B-32"
     path = weights or os.environ.get("SEMOPT_CLIP_WEIGHTS")
     if not path or not Path(path).is_file():
-        raise RuntimeError(
+        raise WeightsNotFoundError(
             "CLIP metric needs local open_clip weights: set SEMOPT_CLIP_WEIGHTS to a checkpoint "
             f"file (and SEMOPT_CLIP_MODEL to its architecture, now {name!r}) or pass weights=PATH; "
             f"got {str(path) if path else 'nothing'}. Nothing is downloaded.")

@@ -43,7 +43,15 @@ __all__ = [
     "Metric",
     "Prepared",
     "Stack",
+    "WeightsNotFoundError",
 ]
+
+
+class WeightsNotFoundError(RuntimeError, ValueError):
+    """Foundation-model weights are not available locally (nothing is ever downloaded).
+
+    A ``ValueError`` too, so the command line reports it as a one-line error.
+    """
 
 
 @dataclass

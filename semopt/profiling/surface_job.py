@@ -67,7 +67,7 @@ import numpy as np
 
 from semopt.profiling.channels import BitFlipChannel
 from semopt.profiling.runner import ResultCache, RunStats, WorkUnit, cache_key, run_units
-from semopt.profiling.stages import Prepared
+from semopt.profiling.stages import Prepared, WeightsNotFoundError
 
 __all__ = [
     "CODE_VERSION",
@@ -136,7 +136,7 @@ def _model_spec(model_path: str | None, model_table: str, model_name: str) -> di
     if model_path:
         path = Path(model_path)
         if not path.is_file():
-            raise FileNotFoundError(f"model: weights file not found: {path}")
+            raise WeightsNotFoundError(f"--model: ScaleHyperprior weights file not found: {path}")
         return {"path": str(path.resolve()), "name": path.stem, "sha256": hp.file_sha256(path)}
     table = hp.load_model_table(model_table, verify=False)
     for entry in table["models"]:
