@@ -272,8 +272,8 @@ def _safeguarded_halley(x: np.ndarray, lo: np.ndarray, hi: np.ndarray, sigma: fl
     return x
 
 
-def _solve_case(case: str, p: np.ndarray, q: np.ndarray, log_abs_a: np.ndarray,
-                geo: dict[str, np.ndarray]) -> np.ndarray:
+def _solve_case(case: str, p: np.ndarray, q: np.ndarray, a: np.ndarray,
+                log_abs_a: np.ndarray, geo: dict[str, np.ndarray]) -> np.ndarray:
     """Root for 1-D arrays of one case (branch and sign of a), where the root exists.
 
     Brackets are rigorous bounds on the distance u to the nearest zero of f (p or q)
@@ -346,7 +346,33 @@ def _solve_case(case: str, p: np.ndarray, q: np.ndarray, log_abs_a: np.ndarray,
             cands = [q + u_lin, q + u]
     lo = np.minimum(lo, hi)
     x0 = _best_guess(cands, lo, hi, p, q, log_abs_a)
-    return _safeguarded_halley(x0, lo, hi, sigma, anchor, p, q, log_abs_a)
+    x = _safeguarded_halley(x0, lo, hi, sigma, anchor, p, q, log_abs_a)
+    return _polish(x, p, q, a, lo, hi)
+
+
+def _polish(x: np.ndarray, p: np.ndarray, q: np.ndarray, a: np.ndarray,
+            lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """One Newton step on the direct form f(x) - a where e^x is harmless (|x| <= 30).
+
+    The log form carries an absolute rounding error of a few eps times the size of its
+    terms (|log|x - p|| + |log|x - q|| + |log|a||), which costs digits when those terms
+    are large and x is not; the direct form has a relative error of a few eps in f.
+    The step is kept only when it is tiny (so near-double roots are left alone).
+    """
+    small = np.abs(x) <= 30.0
+    if not np.any(small):
+        return x
+    xs, ps, qs = x[small], p[small], q[small]
+    with np.errstate(all="ignore"):
+        up, uq, ex = xs - ps, xs - qs, np.exp(xs)
+        f = up * uq * ex - a[small]
+        df = ex * (up * uq + up + uq)
+        xn = xs - f / df
+    ok = (np.isfinite(xn) & (np.abs(xn - xs) <= 1e-11 * np.abs(xs))
+          & (xn >= lo[small]) & (xn <= hi[small]))
+    out = x.copy()
+    out[small] = np.where(ok, xn, xs)
+    return out
 
 
 _CASES: dict[str, tuple[tuple[str, int], ...]] = {
@@ -415,11 +441,11 @@ def generalized_lambertw(t1: ArrayLike, t2: ArrayLike, a: ArrayLike,
     for case, sign in _CASES[branch]:
         mask = exists & (np.sign(af) == sign)
         if mask.all():
-            out = _solve_case(case, p, q, log_abs_a, geo)
+            out = _solve_case(case, p, q, af, log_abs_a, geo)
         elif mask.any():
             idx = np.flatnonzero(mask)
             sub_geo = {key: val[idx] for key, val in geo.items()}
-            out[idx] = _solve_case(case, p[idx], q[idx], log_abs_a[idx], sub_geo)
+            out[idx] = _solve_case(case, p[idx], q[idx], af[idx], log_abs_a[idx], sub_geo)
     return out.reshape(shape)[()]
 
 
