@@ -418,7 +418,7 @@ def generalized_lambertw(t1: ArrayLike, t2: ArrayLike, a: ArrayLike,
     Examples
     --------
     >>> float(generalized_lambertw(1.0, -1.0, -0.5, "right"))  # doctest: +ELLIPSIS
-    0.7...
+    0.8916...
     """
     if branch not in BRANCHES:
         raise ValueError(f"branch: expected one of {BRANCHES}, got {branch!r}")
