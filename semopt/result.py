@@ -134,6 +134,7 @@ class Allocation:
 
     def to_json(self, **kwargs: Any) -> str:
         """Serialize :meth:`to_dict` to a JSON string."""
+        kwargs.setdefault("ensure_ascii", False)
         return json.dumps(self.to_dict(), **kwargs)
 
     def __str__(self) -> str:

@@ -31,7 +31,7 @@ import itertools
 import math
 import os
 import time
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -42,7 +42,7 @@ from semopt.problems.minpower import MinPowerInputs, MinPowerProblem
 from semopt.registry import ProblemSpec, register_allocator, register_problem
 from semopt.result import INFEASIBLE, OPTIMAL, Allocation, SolverError
 from semopt.tables.perception import PerceptionTable
-from solvers.curve import bisect_stationary, scan_argmin
+from solvers.curve import bisect_sign_on_nodes, golden_section, scan_argmin
 
 __all__ = [
     "BisectionAllocator",
@@ -61,6 +61,20 @@ PROBLEM = register_problem(ProblemSpec(
 
 PERCEPTION_TOL = 1e-9
 BUDGET_RTOL = 1e-9
+
+
+class Solution(NamedTuple):
+    """What a method returns for the realizations that share one target.
+
+    ``log10_rates`` (b, I): log10 error rates (NaN rows: no budget-feasible point);
+    ``required_snr`` (b, I): the linear SNRs achieving them, when the method computed
+    them anyway (else None); iteration and constraint-evaluation counts.
+    """
+
+    log10_rates: np.ndarray
+    required_snr: np.ndarray | None
+    iterations: int
+    evaluations: int
 
 
 class MinPowerAllocator:
@@ -103,10 +117,8 @@ class MinPowerAllocator:
                              "'proportional' for other stream counts")
 
     # -- to implement ----------------------------------------------------------------------
-    def _solve_group(self, target: float, snr: np.ndarray,
-                     budget: np.ndarray) -> tuple[np.ndarray, int, int]:
-        """log10 error rates (b, I) for one target (NaN rows: no budget-feasible point),
-        iterations, constraint evaluations."""
+    def _solve_group(self, target: float, snr: np.ndarray, budget: np.ndarray) -> Solution:
+        """Solve every realization sharing one target; see :class:`Solution`."""
         raise NotImplementedError
 
     # -- shared ----------------------------------------------------------------------------
@@ -118,22 +130,32 @@ class MinPowerAllocator:
         budget_flat = inputs.budget_w.reshape(-1)
         target_flat = inputs.target.reshape(-1)
         log_rates = np.full(snr_flat.shape, np.nan)
+        required = np.full(snr_flat.shape, np.nan)
         iterations = evaluations = 0
-        for value in np.unique(target_flat):
-            rows = np.flatnonzero(target_flat == value)
-            sol, it, ev = self._solve_group(float(value), snr_flat[rows], budget_flat[rows])
-            log_rates[rows] = sol
-            iterations, evaluations = max(iterations, it), evaluations + ev
+        values, inverse = np.unique(target_flat, return_inverse=True)
+        for index, value in enumerate(values):
+            rows = np.flatnonzero(inverse == index) if len(values) > 1 else slice(None)
+            sol = self._solve_group(float(value), snr_flat[rows], budget_flat[rows])
+            log_rates[rows] = sol.log10_rates
+            if sol.required_snr is not None:
+                required[rows] = sol.required_snr
+            iterations, evaluations = max(iterations, sol.iterations), evaluations + sol.evaluations
         flat = MinPowerInputs(snr_flat, budget_flat, target_flat, (len(budget_flat),))
-        return self._result(log_rates, flat, inputs.batch_shape, iterations, evaluations,
-                            time.perf_counter() - start)
+        return self._result(log_rates, required, flat, inputs.batch_shape, iterations,
+                            evaluations, time.perf_counter() - start)
 
-    def _result(self, log_rates: np.ndarray, inputs: MinPowerInputs, batch_shape: tuple[int, ...],
-                iterations: int, evaluations: int, wall_time_s: float) -> Allocation:
+    def _result(self, log_rates: np.ndarray, required: np.ndarray, inputs: MinPowerInputs,
+                batch_shape: tuple[int, ...], iterations: int, evaluations: int,
+                wall_time_s: float) -> Allocation:
         sc = self.scenario
         solved = np.all(np.isfinite(log_rates), axis=-1)
-        rates = np.where(solved[:, None], 10.0 ** np.minimum(log_rates, sc.log10_max), sc.max_error_rate)
-        power = sc.powers(rates, inputs)
+        rates = np.where(solved[:, None], 10.0 ** np.minimum(log_rates, sc.log10_max),
+                         sc.max_error_rate)
+        missing = solved & np.any(np.isnan(required), axis=-1)
+        if np.any(missing):
+            required[missing] = sc.required_snr(rates[missing])
+        required = np.where(solved[:, None], required, 0.0)
+        power = inputs.budget_w[:, None] * required / inputs.snr_linear
         perception = sc.perception(rates)
         total = power.sum(axis=-1)
         ok = solved & (perception <= inputs.target + PERCEPTION_TOL) \
@@ -147,7 +169,7 @@ class MinPowerAllocator:
             power[bad] = sc.powers(rates[bad], sub)
             perception[bad] = best_p
             total[bad] = power[bad].sum(axis=-1)
-        objective = (sc.symbols * power).sum(axis=-1)
+        objective = power @ sc.symbols
         status = np.where(ok, OPTIMAL, INFEASIBLE)
         message = self._message(ok, over_budget, perception, inputs, total)
         shape = batch_shape
@@ -184,24 +206,49 @@ class MinPowerAllocator:
                     f"median {np.median(perception[~ok]):.6g})")
         return msg
 
-    def best_within_budget(self, inputs: MinPowerInputs, n_grid: int = 2001,
-                            seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-        """Least perception with Σ q_i = P_max: scan of the power split (simplex)."""
-        n = self.scenario.n_streams
+    def best_within_budget(self, inputs: MinPowerInputs, n_scan: int = 257,
+                           seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """Least perception with Σ q_i = P_max: the error rates and the perception.
+
+        Two streams: scan of the power split t = q_1/P_max on ``n_scan`` points, then
+        golden-section refinement in the cells around the best point. More streams:
+        the simplex vertices and seeded Dirichlet samples.
+        """
+        sc = self.scenario
+        n = sc.n_streams
+
+        def perception_at(fractions: np.ndarray, snr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            rates = sc.error_rate(snr[:, None, :] * fractions)
+            return rates, sc.perception(rates)
+
+        snr = inputs.snr_linear
         if n == 1:
             fractions = np.ones((1, 1))
         elif n == 2:
-            t = np.linspace(0.0, 1.0, n_grid)
+            t = np.linspace(0.0, 1.0, n_scan)
             fractions = np.stack([t, 1.0 - t], axis=-1)
         else:
             rng = np.random.default_rng(seed)
-            fractions = np.vstack([np.eye(n), rng.dirichlet(np.ones(n), size=8 * n_grid)])
-        snr = inputs.snr_linear[:, None, :] * fractions[None, :, :]
-        rates = self.scenario.error_rate(snr)
-        p = self.scenario.perception(rates)
+            fractions = np.vstack([np.eye(n), rng.dirichlet(np.ones(n), size=400 * n)])
+        rates, p = perception_at(fractions[None], snr)
         k = np.argmin(p, axis=-1)
         rows = np.arange(len(k))
-        return rates[rows, k], p[rows, k]
+        best_rates, best_p = rates[rows, k], p[rows, k]
+        if n == 2:
+            step = 1.0 / (n_scan - 1)
+            lo, hi = np.maximum(k - 1, 0) * step, np.minimum(k + 1, n_scan - 1) * step
+
+            def along(x: np.ndarray) -> np.ndarray:
+                split = np.stack([x, 1.0 - x], axis=-1)[:, None, :]
+                return perception_at(split, snr)[1][:, 0]
+
+            x, _ = golden_section(along, lo, hi, xtol=1e-9)
+            split = np.stack([x, 1.0 - x], axis=-1)[:, None, :]
+            r_ref, p_ref = perception_at(split, snr)
+            better = p_ref[:, 0] < best_p
+            best_rates = np.where(better[:, None], r_ref[:, 0], best_rates)
+            best_p = np.where(better, p_ref[:, 0], best_p)
+        return best_rates, best_p
 
 
 # ---------------------------------------------------------------------------------------
@@ -217,9 +264,18 @@ def _solve_monotone_root(fun: Any, lo: float, hi: float, what: str) -> float:
     return brentq(fun, lo, hi, xtol=1e-14, rtol=4 * np.finfo(float).eps, maxiter=500)
 
 
-def _shared_solution(rates: np.ndarray, b: int) -> np.ndarray:
+def _shared_solution(problem: MinPowerProblem, rates: np.ndarray, b: int,
+                     evaluations: int) -> Solution:
+    """One error-rate vector for every realization of the group (channel-independent rules)."""
     with np.errstate(divide="ignore"):
-        return np.broadcast_to(np.log10(rates), (b, rates.size)).copy()
+        log_rates = np.log10(rates)
+    required = problem.required_snr(rates)
+    return Solution(np.broadcast_to(log_rates, (b, rates.size)),
+                    np.broadcast_to(required, (b, rates.size)), evaluations, evaluations)
+
+
+def _no_solution(n_rows: int, n_streams: int, evaluations: int = 1) -> Solution:
+    return Solution(np.full((n_rows, n_streams), np.nan), None, 0, evaluations)
 
 
 @register_allocator("min-power", "proportional")
@@ -257,8 +313,7 @@ class ProportionalAllocator(MinPowerAllocator):
             out[i] = 10.0**u
         return out
 
-    def _solve_group(self, target: float, snr: np.ndarray,
-                     budget: np.ndarray) -> tuple[np.ndarray, int, int]:
+    def _solve_group(self, target: float, snr: np.ndarray, budget: np.ndarray) -> Solution:
         count = [0]
 
         def gap(rho: float) -> float:
@@ -266,14 +321,14 @@ class ProportionalAllocator(MinPowerAllocator):
             return float(self.scenario.perception(self._rates(rho))) - target
 
         if gap(1.0) > 0:  # even error-free semantic values miss the target
-            return np.full((len(budget), self.scenario.n_streams), np.nan), 1, 1
+            return _no_solution(len(budget), self.scenario.n_streams)
         rho = _solve_monotone_root(gap, 0.0, 1.0, "proportional ratio")
         rates = self._rates(rho)
         # The root's round-off may sit a hair above P̄: step towards more reliability.
         while float(self.scenario.perception(rates)) > target and rho < 1.0:
             rho = min(1.0, rho + 1e-13)
             rates = self._rates(rho)
-        return _shared_solution(rates, len(budget)), count[0], count[0]
+        return _shared_solution(self.scenario, rates, len(budget), count[0])
 
 
 @register_allocator("min-power", "unaware")
@@ -284,8 +339,7 @@ class UnawareAllocator(MinPowerAllocator):
     the stream lengths coded), and q_i = P_max · s / snr_i.
     """
 
-    def _solve_group(self, target: float, snr: np.ndarray,
-                     budget: np.ndarray) -> tuple[np.ndarray, int, int]:
+    def _solve_group(self, target: float, snr: np.ndarray, budget: np.ndarray) -> Solution:
         sc = self.scenario
         count = [0]
 
@@ -298,41 +352,63 @@ class UnawareAllocator(MinPowerAllocator):
         while gap(log10_s) > 0:
             log10_s += 1e-12
         rates = np.maximum(sc.error_rate(np.full(sc.n_streams, 10.0**log10_s)), 1e-300)
-        return _shared_solution(rates, len(budget)), count[0], count[0]
+        return _shared_solution(sc, rates, len(budget), count[0])
 
 
 class _CurveAllocator(MinPowerAllocator):
     """Two-stream methods that work on the tabulated iso-perception curve."""
 
     stream_counts = (2,)
-    n_nodes: ClassVar[int] = 2049
+    n_nodes: ClassVar[int] = 4097
 
     def _curve(self, target: float) -> IsoPerceptionCurve:
         return IsoPerceptionCurve(self.scenario, target, n_nodes=self.n_nodes)
 
-    def _finish(self, curve: IsoPerceptionCurve, u1: np.ndarray) -> np.ndarray:
-        u2 = curve.exact_u2(u1)
-        return np.stack([u1, u2], axis=-1)
+    def _at(self, curve: IsoPerceptionCurve, position: np.ndarray,
+            snr: np.ndarray, evaluations: int) -> Solution:
+        """Exact solution (u_2 solved, required SNRs) at fractional node positions."""
+        n = len(curve.u1)
+        k = np.clip(np.floor(position).astype(np.int64), 0, n - 1)
+        t = position - k
+        u1 = np.where(t > 0, curve.u1[k] + t * curve.node_spacing(), curve.u1[k])  # nodes exact
+        u = np.stack([u1, curve.exact_u2(u1)], axis=-1)
+        return Solution(u, self.scenario.required_snr(10.0**u), 1, evaluations)
 
     def _global(self, curve: IsoPerceptionCurve, snr: np.ndarray,
-                budget: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Budget-aware scan over the nodes + derivative-sign refinement."""
-        w = self.scenario.weights(MinPowerInputs(snr, budget, np.zeros(len(budget)), ()))
-        values = curve.node_objective(w)
-        load = curve.node_load(1.0 / snr)
-        values = np.where(load <= 1.0 + BUDGET_RTOL, values, np.inf)
-        k = scan_argmin(values)
-        has = np.isfinite(values[np.arange(len(k)), k])
-        lo = curve.u1[np.maximum(k - 1, 0)]
-        hi = curve.u1[np.minimum(k + 1, len(curve.u1) - 1)]
-        refined, _ = bisect_stationary(lambda x: curve.derivative(x, w), lo, hi, xtol=1e-12)
-        f_node = values[np.arange(len(k)), k]
-        f_ref = curve.objective(refined, w)
-        s = self.scenario.required_snr(10.0 ** self._finish(curve, refined))
-        fits = (s / snr).sum(axis=-1) <= 1.0 + BUDGET_RTOL
-        better = fits & (f_ref <= f_node)
-        u1 = np.where(better, refined, curve.u1[k])
-        return np.where(has, u1, np.nan), has
+                budget: np.ndarray) -> Solution:
+        """Exact minimum over all nodes (convex-hull query), refined inside its cells.
+
+        Over the nodes, min_k w_1 s_1k + w_2 s_2k is attained at a vertex of the
+        lower-left convex hull of the points (s_2k, s_1k), found by a binary search over
+        the hull's edge slopes. The refinement looks for a zero of the interpolated
+        implicit derivative in the two cells around that node and keeps it if it is
+        cheaper. Realizations whose optimum exceeds the power budget are re-solved by
+        a scan restricted to the budget-feasible nodes.
+        """
+        b, n = len(budget), len(curve.u1)
+        w = self.scenario.weights(MinPowerInputs(snr, budget, np.zeros(b), ()))
+        k = curve.hull.argmin(w[:, 0], w[:, 1])
+        load = curve.s1[k] / snr[:, 0] + curve.s2[k] / snr[:, 1]
+        over = np.flatnonzero(load > 1.0 + BUDGET_RTOL)
+        has = np.ones(b, dtype=bool)
+        for start in range(0, over.size, 256):
+            rows = over[start:start + 256]
+            values = np.where(curve.node_load(1.0 / snr[rows]) <= 1.0 + BUDGET_RTOL,
+                              curve.node_objective(w[rows]), np.inf)
+            k[rows] = scan_argmin(values)
+            has[rows] = np.isfinite(values[np.arange(len(rows)), k[rows]])
+        coef = np.stack([curve.a, curve.b], axis=-1)
+        lo, hi = np.maximum(k - 1, 0), np.minimum(k + 1, n - 1)
+        position, _ = bisect_sign_on_nodes(coef, w, lo, hi)
+        node = self._at(curve, k.astype(float), snr, n)
+        refined = self._at(curve, position, snr, n)
+        f_node = (w * node.required_snr).sum(axis=-1)
+        f_ref = (w * refined.required_snr).sum(axis=-1)
+        fits = (refined.required_snr / snr).sum(axis=-1) <= 1.0 + BUDGET_RTOL
+        take = (fits & (f_ref < f_node))[:, None]
+        return Solution(np.where(has[:, None], np.where(take, refined.log10_rates, node.log10_rates),
+                                 np.nan),
+                        np.where(take, refined.required_snr, node.required_snr), 2, n)
 
 
 @register_allocator("min-power", "bisection")
@@ -348,10 +424,13 @@ class BisectionAllocator(_CurveAllocator):
     there), so Algorithm 1 on the whole curve returns an endpoint even when the
     interior is cheaper. Here the curve is cut into ``segments`` arcs, Algorithm 1 runs
     on every arc (vectorized) and the cheapest result is kept; ``segments=1`` is the
-    paper's algorithm verbatim. Bisection runs in log10 Φ_1 (the paper bisects Φ_1
-    linearly; log spacing reaches 1e-12 resolution over many decades in ~50 steps).
-    If the point found exceeds the power budget, the budget-feasible part of the
-    curve is searched globally instead.
+    paper's algorithm verbatim.
+
+    The derivative's coefficients are tabulated at the 4097 nodes of the curve (in
+    log10 Φ_1; the paper bisects Φ_1 linearly) and interpolated linearly between them,
+    so bisection runs over node indices and ends with the exact zero of the linear
+    piece inside the last cell. If the point found exceeds the power budget, the
+    budget-feasible part of the curve is searched globally instead.
 
     Parameters
     ----------
@@ -365,47 +444,51 @@ class BisectionAllocator(_CurveAllocator):
             raise ValueError(f"segments: must be a positive integer, got {segments!r}")
         self.segments = int(segments)
 
-    def _solve_group(self, target: float, snr: np.ndarray,
-                     budget: np.ndarray) -> tuple[np.ndarray, int, int]:
+    def _solve_group(self, target: float, snr: np.ndarray, budget: np.ndarray) -> Solution:
         curve = self._curve(target)
-        b, m = len(budget), self.segments
+        b, m, n = len(budget), self.segments, self.n_nodes
         if not curve.feasible:
-            return np.full((b, 2), np.nan), 0, 1
+            return _no_solution(b, 2)
         w = self.scenario.weights(MinPowerInputs(snr, budget, np.zeros(b), ()))
-        w_rep = np.repeat(w, m, axis=0)
-        edges = np.linspace(curve.left, curve.right, m + 1)
-        lo = np.tile(edges[:-1], b)
-        hi = np.tile(edges[1:], b)
-        u1, evals = bisect_stationary(lambda x: curve.derivative(x, w_rep), lo, hi, xtol=1e-12)
-        cost = curve.objective_interpolated(u1, w_rep).reshape(b, m)
-        u1 = u1.reshape(b, m)[np.arange(b), np.argmin(cost, axis=1)]
-        sol = self._finish(curve, u1)
-        s = self.scenario.required_snr(10.0**sol)
-        over = (s / snr).sum(axis=-1) > 1.0 + BUDGET_RTOL
+        edges = np.linspace(0, n - 1, m + 1).round().astype(np.int64)
+        coef = np.stack([curve.a, curve.b], axis=-1)
+        position, evals = bisect_sign_on_nodes(coef, np.repeat(w, m, axis=0),
+                                               np.tile(edges[:-1], b), np.tile(edges[1:], b))
+        position = position.reshape(b, m)
+        if m > 1:
+            k = np.floor(position).astype(np.int64)
+            t = position - k
+            k1 = np.minimum(k + 1, n - 1)
+            cost = w[:, :1] * (curve.s1[k] * (1 - t) + curve.s1[k1] * t) \
+                + w[:, 1:] * (curve.s2[k] * (1 - t) + curve.s2[k1] * t)
+            position = position[np.arange(b), np.argmin(cost, axis=1)]
+        else:
+            position = position[:, 0]
+        sol = self._at(curve, position, snr, evals * m + n)
+        over = (sol.required_snr / snr).sum(axis=-1) > 1.0 + BUDGET_RTOL
         if np.any(over):
-            u1_g, has = self._global(curve, snr[over], budget[over])
-            sol[over] = np.where(has[:, None], self._finish(curve, u1_g), np.nan)
-        return sol, evals, evals * m + len(curve.u1)
+            fallback = self._global(curve, snr[over], budget[over])
+            sol.log10_rates[over] = fallback.log10_rates
+            sol.required_snr[over] = fallback.required_snr
+        return Solution(sol.log10_rates, sol.required_snr, evals, evals * m + n)
 
 
 @register_allocator("min-power", "global-search")
 class GlobalSearchAllocator(_CurveAllocator):
     """Global 1-D search on the iso-perception curve (the default two-stream method).
 
-    Scans the objective at 2049 nodes of the tabulated curve (exact constraint solves),
-    skips nodes over the power budget, and refines around the best node by bisection
-    on the sign of the implicit derivative, keeping the better of node and refinement.
-    Zero power for a stream (a curve endpoint) is a legitimate optimum.
+    The curve is tabulated at 4097 nodes with exact constraint solves (the paper's
+    endpoints L and R included), the cheapest node is found exactly for every
+    realization (convex-hull query; a budget-restricted scan where the optimum exceeds
+    the budget), then refined by the zero of the implicit derivative in the adjacent
+    cells. Zero power for a stream (a curve endpoint) is a legitimate optimum.
     """
 
-    def _solve_group(self, target: float, snr: np.ndarray,
-                     budget: np.ndarray) -> tuple[np.ndarray, int, int]:
+    def _solve_group(self, target: float, snr: np.ndarray, budget: np.ndarray) -> Solution:
         curve = self._curve(target)
         if not curve.feasible:
-            return np.full((len(budget), 2), np.nan), 0, 1
-        u1, has = self._global(curve, snr, budget)
-        sol = np.where(has[:, None], self._finish(curve, u1), np.nan)
-        return sol, 40, len(curve.u1)
+            return _no_solution(len(budget), 2)
+        return self._global(curve, snr, budget)
 
 
 @register_allocator("min-power", "exhaustive")
@@ -442,12 +525,11 @@ class ExhaustiveAllocator(MinPowerAllocator):
         u = u[keep]
         return u, sc.required_snr(10.0**u)
 
-    def _solve_group(self, target: float, snr: np.ndarray,
-                     budget: np.ndarray) -> tuple[np.ndarray, int, int]:
+    def _solve_group(self, target: float, snr: np.ndarray, budget: np.ndarray) -> Solution:
         u, s = self._grid(target)
         b = len(budget)
         if len(u) == 0:
-            return np.full((b, self.scenario.n_streams), np.nan), 0, 1
+            return _no_solution(b, self.scenario.n_streams)
         out = np.full((b, self.scenario.n_streams), np.nan)
         w = self.scenario.weights(MinPowerInputs(snr, budget, np.zeros(b), ()))
         chunk = max(1, int(2e7 // len(u)))
@@ -458,7 +540,7 @@ class ExhaustiveAllocator(MinPowerAllocator):
             k = scan_argmin(values)
             has = np.isfinite(values[np.arange(len(k)), k])
             out[sl] = np.where(has[:, None], u[k], np.nan)
-        return out, 1, len(u)
+        return Solution(out, None, 1, len(u))
 
 
 @register_allocator("min-power", "slsqp")
@@ -557,14 +639,13 @@ class SlsqpAllocator(MinPowerAllocator):
                     return v
         return None
 
-    def _solve_group(self, target: float, snr: np.ndarray,
-                     budget: np.ndarray) -> tuple[np.ndarray, int, int]:
+    def _solve_group(self, target: float, snr: np.ndarray, budget: np.ndarray) -> Solution:
         sc = self.scenario
         rng = np.random.default_rng(self.seed)
         base = [np.full(sc.n_streams, -3.0)]
         for helper in self._helpers:
             try:
-                base.append(helper._solve_group(target, snr[:1], budget[:1])[0][0])
+                base.append(helper._solve_group(target, snr[:1], budget[:1]).log10_rates[0])
             except (ValueError, SolverError):
                 pass  # e.g. no single-stream curves for the proportional start
         extra = [rng.uniform(sc.log10_min, sc.log10_max) for _ in range(self.starts)]
@@ -574,5 +655,5 @@ class SlsqpAllocator(MinPowerAllocator):
         for row in range(len(budget)):
             out[row], ev = self._solve_one(target, w[row], 1.0 / snr[row], base + extra)
             evals += ev
-        return out, evals, evals
+        return Solution(out, None, evals, evals)
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from semopt.problems.minpower import MinPowerProblem
-from solvers.curve import implicit_slope
+from solvers.curve import LowerHull, implicit_slope
 
 __all__ = ["IsoPerceptionCurve"]
 
@@ -53,6 +53,7 @@ class IsoPerceptionCurve:
         self.u2 = self.exact_u2(self.u1)
         self.s1, self.s2 = self._snr(self.u1, self.u2)
         self.a, self.b = self._slope_terms(self.u1, self.u2)
+        self.hull = LowerHull(self.s1, self.s2)
 
     def exact_u2(self, u1: np.ndarray) -> np.ndarray:
         """u_2 on the curve at ``u1`` (exact solve; the largest feasible u_2)."""
@@ -85,21 +86,6 @@ class IsoPerceptionCurve:
     def node_load(self, inv_snr: np.ndarray) -> np.ndarray:
         """Σ_i s_i/snr_i at every node (total power as a fraction of the budget), (B, n)."""
         return inv_snr[:, :1] * self.s1[None, :] + inv_snr[:, 1:] * self.s2[None, :]
-
-    def derivative(self, u1: np.ndarray, w: np.ndarray) -> np.ndarray:
-        """df/du_1 at ``u1`` (B,) for weights ``w`` (B, 2), interpolated between nodes."""
-        a = np.interp(u1, self.u1, self.a)
-        b = np.interp(u1, self.u1, self.b)
-        return w[:, 0] * a + w[:, 1] * b
-
-    def objective_interpolated(self, u1: np.ndarray, w: np.ndarray) -> np.ndarray:
-        """f at ``u1`` (B,) from the tabulated SNRs (for ranking candidates cheaply)."""
-        return w[:, 0] * np.interp(u1, self.u1, self.s1) + w[:, 1] * np.interp(u1, self.u1, self.s2)
-
-    def objective(self, u1: np.ndarray, w: np.ndarray) -> np.ndarray:
-        """Exact f at ``u1`` (B,) for weights ``w`` (B, 2)."""
-        s1, s2 = self._snr(u1, self.exact_u2(u1))
-        return w[:, 0] * s1 + w[:, 1] * s2
 
     def node_spacing(self) -> float:
         return float(self.u1[1] - self.u1[0]) if len(self.u1) > 1 else 0.0

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.special import ndtr, ndtri
+from scipy.special import ndtri
 
 from semopt import tables
 from semopt.link import bpsk, fbl
@@ -220,6 +220,3 @@ class MinPowerProblem:
     def weights(self, inputs: MinPowerInputs) -> np.ndarray:
         """w_i = Z_i P_max / snr_i so that Σ Z_i q_i = Σ w_i s_i(Φ_i)."""
         return self.symbols * inputs.budget_w[..., None] / inputs.snr_linear
-
-    def q_function(self, x: np.ndarray) -> np.ndarray:  # pragma: no cover - convenience
-        return ndtr(-x)
