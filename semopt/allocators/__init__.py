@@ -3,3 +3,4 @@
 from semopt.allocators import minpower  # noqa: F401
 from semopt.allocators import operating_point  # noqa: F401
 from semopt.allocators import latency  # noqa: F401
+from semopt.allocators import gvif  # noqa: F401

@@ -37,6 +37,7 @@ _KIND_MODULES = [
     "semopt.tables.perception",
     "semopt.tables.operating_points",
     "semopt.tables.quality_curve",
+    "semopt.tables.gvif",
 ]
 
 
