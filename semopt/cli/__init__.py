@@ -25,8 +25,10 @@ PROBLEM_CLI: dict[str, str] = {
 }
 PROBLEM_CLI["operating-point"] = "semopt.cli.operating_point"
 PROBLEM_CLI["latency"] = "semopt.cli.latency"
+PROBLEM_CLI["gvif"] = "semopt.cli.gvif"
 PROFILE_CLI: dict[str, str] = {}
 PROFILE_CLI["surface"] = "semopt.cli.profile_surface"
+PROFILE_CLI["gvif"] = "semopt.cli.profile_gvif"
 
 
 def _allocate(argv: Sequence[str]) -> int:
