@@ -22,7 +22,8 @@ method             search                                                      s
 =================  ==========================================================  =========
 
 The constraint set depends only on the table and P̄, so batched calls tabulate it
-once per distinct target and evaluate every channel realization from the table.
+once per distinct target (cached per allocator object) and evaluate every channel
+realization from the tabulation.
 """
 
 from __future__ import annotations
@@ -361,8 +362,16 @@ class _CurveAllocator(MinPowerAllocator):
     stream_counts = (2,)
     n_nodes: ClassVar[int] = 4097
 
+    max_cached_curves: ClassVar[int] = 32
+
     def _curve(self, target: float) -> IsoPerceptionCurve:
-        return IsoPerceptionCurve(self.scenario, target, n_nodes=self.n_nodes)
+        """The tabulated curve of ``target`` (channel-independent, cached per allocator)."""
+        cache = self.__dict__.setdefault("_curves", {})
+        if target not in cache:
+            if len(cache) >= self.max_cached_curves:
+                cache.pop(next(iter(cache)))
+            cache[target] = IsoPerceptionCurve(self.scenario, target, n_nodes=self.n_nodes)
+        return cache[target]
 
     def _at(self, curve: IsoPerceptionCurve, position: np.ndarray,
             snr: np.ndarray, evaluations: int) -> Solution:
