@@ -152,6 +152,11 @@ def _figure(table, sweep, latency):
         xscale="log",
         title=f"GVIF vs latency ({latency['snr_db']} dB)",
     )
+    from matplotlib.ticker import NullFormatter
+
+    ax[2].set_xticks([int(b) for b in latency["budget_ms"]])
+    ax[2].set_xticklabels([str(int(b)) for b in latency["budget_ms"]], fontsize=7)
+    ax[2].xaxis.set_minor_formatter(NullFormatter())
     for a in ax:
         a.grid(alpha=0.3)
         a.legend(fontsize=8)
