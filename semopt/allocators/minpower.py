@@ -625,7 +625,7 @@ class SlsqpAllocator(MinPowerAllocator):
                 res = minimize(objective, x0, jac=True, method="SLSQP", bounds=list(zip(lo, hi)),
                                constraints=constraints, options={"maxiter": 200, "ftol": 1e-12})
                 evals += int(res.nfev)
-                u = self._repair(full(np.clip(res.x, lo, hi)), target)
+                u = self._repair(full(np.clip(res.x, lo, hi)), target, on, w)
                 if u is None:
                     continue
                 f = float(w @ sc.required_snr(10.0**u))
@@ -633,20 +633,27 @@ class SlsqpAllocator(MinPowerAllocator):
                     best, best_f = u, f
         return (np.full(n, np.nan) if best is None else best), evals
 
-    def _repair(self, u: np.ndarray, target: float) -> np.ndarray | None:
-        """Make a nearly feasible SLSQP point exactly feasible (P ≤ P̄) if it is not."""
+    def _repair(self, u: np.ndarray, target: float, on: np.ndarray,
+                w: np.ndarray) -> np.ndarray | None:
+        """Make a nearly feasible SLSQP point exactly feasible (P ≤ P̄) if it is not.
+
+        Each active stream in turn is set to the largest error rate meeting P̄ with the
+        others fixed; the cheapest repair wins. Switched-off streams stay off.
+        """
         sc = self.scenario
         if float(sc.perception_log10(u)) <= target:
             return u
-        grad = sc.gradient_log10(u)
-        for i in np.argsort(-grad):
+        best, best_f = None, math.inf
+        for i in np.flatnonzero(on):
             fixed = sc.solve_stream_log10(u, int(i), np.asarray(target))
-            if np.isfinite(fixed):
-                v = u.copy()
-                v[i] = fixed
-                if float(sc.perception_log10(v)) <= target:
-                    return v
-        return None
+            if not np.isfinite(fixed):
+                continue
+            v = u.copy()
+            v[i] = fixed
+            f = float(w @ sc.required_snr(10.0**v))
+            if float(sc.perception_log10(v)) <= target and f < best_f:
+                best, best_f = v, f
+        return best
 
     def _solve_group(self, target: float, snr: np.ndarray, budget: np.ndarray) -> Solution:
         sc = self.scenario
