@@ -22,7 +22,7 @@ from semopt.link.channel import rayleigh_power_gain, received_snr_db
 from semopt.problems.minpower import MinPowerInputs
 from semopt.units import db_to_linear
 
-BUDGETS_DBM = (-10.0, -5.0, 0.0, 5.0, 10.0)
+BUDGETS_DBM = (-18.0, -15.0, -12.0, -9.0, -6.0)
 
 
 def _unaware_perception(alloc: GlobalSearchAllocator, snr_lin: np.ndarray) -> np.ndarray:

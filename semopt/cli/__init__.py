@@ -22,13 +22,14 @@ __all__ = ["PROBLEM_CLI", "PROFILE_CLI", "main"]
 
 PROBLEM_CLI: dict[str, str] = {
     "min-power": "semopt.cli.minpower",
+    "latency": "semopt.cli.latency",
+    "gvif": "semopt.cli.gvif",
+    "operating-point": "semopt.cli.operating_point",
 }
-PROBLEM_CLI["operating-point"] = "semopt.cli.operating_point"
-PROBLEM_CLI["latency"] = "semopt.cli.latency"
-PROBLEM_CLI["gvif"] = "semopt.cli.gvif"
-PROFILE_CLI: dict[str, str] = {}
-PROFILE_CLI["surface"] = "semopt.cli.profile_surface"
-PROFILE_CLI["gvif"] = "semopt.cli.profile_gvif"
+PROFILE_CLI: dict[str, str] = {
+    "surface": "semopt.cli.profile_surface",
+    "gvif": "semopt.cli.profile_gvif",
+}
 
 
 def _allocate(argv: Sequence[str]) -> int:
