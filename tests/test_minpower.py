@@ -14,7 +14,7 @@ from semopt.tables.perception import DiscardSubsets, ForwardSurface, PerceptionT
 from semopt.testing import conformance_violations
 from semopt.testing.minpower import reference_problems
 
-METHODS = ["proportional", "unaware", "bisection", "global-search", "exhaustive", "slsqp"]
+METHODS = ["proportional", "unaware", "bisection", "global-search", "exhaustive", "slsqp", "genetic"]
 CASES = reference_problems(n_targets=6, fading_draws=2)
 
 
@@ -50,7 +50,7 @@ def test_curve_methods_within_half_percent_of_dense_grid(method, ground_truth):
 
 @pytest.mark.parametrize("method", METHODS)
 def test_every_successful_allocation_is_feasible(method):
-    for (table, scheme, snr), grp in _group(CASES[:: 2 if method == "slsqp" else 1]):
+    for (table, scheme, snr), grp in _group(CASES[:: {"slsqp": 2, "genetic": 4}.get(method, 1)]):
         targets = np.array([c.target for c in grp])
         res = _batched(method, table, scheme, snr, targets)
         assert conformance_violations(res, budget_w=0.01) == []
@@ -173,11 +173,13 @@ def test_three_streams_generic_method_matches_dense_grid(scheme):
     snr = [20.0, 24.0, 18.0]
     for target in ([0.45, 0.6] if scheme == "discard" else [0.38, 0.5]):
         truth = semopt.allocate(snr, 0.01, target, method="exhaustive", table=table, scheme=scheme)
-        generic = semopt.allocate(snr, 0.01, target, method="slsqp", table=table, scheme=scheme,
-                                  starts=8)
-        assert truth.success and generic.success
-        assert generic.objective <= truth.objective * (1 + 5e-3)
-        assert generic.perception <= target + 1e-9
+        for generic in (semopt.allocate(snr, 0.01, target, method="slsqp", table=table,
+                                        scheme=scheme, starts=8),
+                        semopt.allocate(snr, 0.01, target, method="genetic", table=table,
+                                        scheme=scheme)):
+            assert truth.success and generic.success, generic.method
+            assert generic.objective <= truth.objective * (1 + 5e-3), generic.method
+            assert generic.perception <= target + 1e-9
         for method in ["proportional", "unaware"]:
             res = semopt.allocate(snr, 0.01, target, method=method, table=table, scheme=scheme)
             assert res.success and res.objective >= truth.objective * (1 - 5e-3)

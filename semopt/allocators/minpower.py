@@ -19,6 +19,7 @@ method             search                                                      s
 ``exhaustive``     dense grid, exact constraint solve for the last stream;     2, 3, 4
                    the ground truth
 ``slsqp``          scipy SLSQP multi-start in log10 error rates (generic)       any
+``genetic``        pymoo GA exploration, then SLSQP polish (generic, global)   any
 =================  ==========================================================  =========
 
 The constraint set depends only on the table and P̄, so batched calls tabulate it
@@ -44,6 +45,7 @@ from semopt.registry import ProblemSpec, register_allocator, register_problem
 from semopt.result import INFEASIBLE, OPTIMAL, Allocation, SolverError
 from semopt.tables.perception import PerceptionTable
 from solvers.curve import bisect_sign_on_nodes, golden_section, scan_argmin
+from solvers.evolutionary import minimize_ga
 
 __all__ = [
     "BisectionAllocator",
@@ -673,3 +675,57 @@ class SlsqpAllocator(MinPowerAllocator):
             evals += ev
         return Solution(out, None, evals, evals)
 
+
+@register_allocator("min-power", "genetic")
+class GeneticAllocator(SlsqpAllocator):
+    """Generic global method for any number of streams: pymoo GA, then SLSQP polish.
+
+    pymoo's genetic algorithm explores u ∈ [log10 Φ_min, log10 Φ_max]^I with the
+    whole population evaluated in one vectorized call (objective Σ_i w_i s_i(10^{u_i}),
+    constraints P(10^u) ≤ P̄ and Σ_i s_i/snr_i ≤ 1; error rates within 1 % of Φ_max
+    count as switched off). Its best point starts the SLSQP polish of every on/off
+    pattern (see ``slsqp``). One instance at a time.
+
+    Parameters
+    ----------
+    pop_size, generations : int
+        GA population and number of generations (defaults 48 and 40).
+    seed : int
+        Seed of the GA (deterministic).
+    """
+
+    def __init__(self, *, pop_size: int = 48, generations: int = 40, seed: int = 0,
+                 **kwargs: Any) -> None:
+        super().__init__(starts=0, seed=seed, **kwargs)
+        self.pop_size, self.generations = int(pop_size), int(generations)
+
+    def _solve_group(self, target: float, snr: np.ndarray, budget: np.ndarray) -> Solution:
+        sc = self.scenario
+        w = sc.weights(MinPowerInputs(snr, budget, np.zeros(len(budget)), ()))
+        off = sc.log10_max + np.log10(0.99)
+
+        def snapped(u: np.ndarray) -> np.ndarray:
+            return np.where(u >= off, sc.log10_max, u)
+
+        out = np.empty((len(budget), sc.n_streams))
+        evals = 0
+        for row in range(len(budget)):
+            inv_snr = 1.0 / snr[row]
+
+            def objective(u: np.ndarray, row: int = row) -> np.ndarray:
+                return sc.required_snr(10.0 ** snapped(u)) @ w[row]
+
+            def constraint(u: np.ndarray, inv_snr: np.ndarray = inv_snr) -> np.ndarray:
+                v = snapped(u)
+                excess = sc.perception_log10(v) - target
+                load = sc.required_snr(10.0**v) @ inv_snr - 1.0
+                return np.maximum(excess, load)
+
+            x, _, ev = minimize_ga(objective, constraint, sc.log10_min,
+                                   np.full(sc.n_streams, sc.log10_max),
+                                   pop_size=self.pop_size, generations=self.generations,
+                                   seed=self.seed)
+            start = [snapped(x)] if x is not None else [np.full(sc.n_streams, -3.0)]
+            out[row], ev2 = self._solve_one(target, w[row], inv_snr, start)
+            evals += ev + ev2
+        return Solution(out, None, self.generations, evals)
