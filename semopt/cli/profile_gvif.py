@@ -14,19 +14,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shlex
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
+from semopt.cli.profile_surface import default_cache_dir
+
 __all__ = ["add_arguments", "run"]
-
-
-def _cache_dir() -> Path:
-    env = os.environ.get("SEMOPT_CACHE_DIR")
-    return Path(env) if env else Path.home() / ".cache" / "semopt" / "profiling"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -100,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
                   importance=args.importance, importance_options=options, alpha_step=args.alpha_step,
                   alpha_max=args.alpha_max, decode_step=args.decode_step, gamma2=args.gamma2,
                   threads=args.threads)
-    cache = Path(args.cache) if args.cache else _cache_dir() / "gvif"
+    cache = Path(args.cache) if args.cache else default_cache_dir() / "gvif"
     start = time.perf_counter()
     results, stats = job.run(cache, n_jobs=args.jobs, backend=args.backend, scheduler=args.scheduler,
                              progress=not args.no_progress)

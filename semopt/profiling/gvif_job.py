@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
-import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +27,7 @@ import numpy as np
 
 from semopt.metrics import DEFAULT_GAMMA2
 from semopt.profiling.runner import ResultCache, RunStats, WorkUnit, cache_key, run_units
+from semopt.provenance import git_commit
 from semopt.tables.gvif import GvifModel, GvifTable
 
 __all__ = ["GvifJob", "alpha_grid", "compute_units"]
@@ -42,16 +42,6 @@ def alpha_grid(step: float = 0.02, alpha_max: float = 0.8) -> list[float]:
         raise ValueError(f"alpha grid: need step > 0 and alpha_max in [0, 1], got {step}, {alpha_max}")
     n = round(alpha_max / step)
     return [round(k * step, 10) for k in range(n + 1)]
-
-
-def _git_commit() -> str:
-    try:
-        root = Path(__file__).resolve().parents[2]
-        out = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True,
-                             text=True, timeout=5, check=False)
-        return out.stdout.strip() or "unknown"
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
 
 
 def _image_hash(pixels: np.ndarray) -> str:
@@ -264,7 +254,7 @@ class GvifJob:
                     "coded_rate_bits = real rANS bytes of the selected ŷ ×8 + ẑ bits + mask bits",
             "distortion": "D(Φ) = mean over images of the MSE (0…255) of the unfiltered, "
                           "uint8-rounded reconstruction (eq. 12)",
-            "code_version": _git_commit(), "date": _dt.date.today().isoformat(),
+            "code_version": git_commit(), "date": _dt.date.today().isoformat(),
         }
         if stats is not None:
             provenance["run"] = stats.as_dict()

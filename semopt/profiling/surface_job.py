@@ -54,7 +54,6 @@ import hashlib
 import itertools
 import json
 import os
-import subprocess
 import threading
 import time
 from collections import OrderedDict
@@ -68,6 +67,7 @@ import numpy as np
 from semopt.profiling.channels import BitFlipChannel
 from semopt.profiling.runner import ResultCache, RunStats, WorkUnit, cache_key, run_units
 from semopt.profiling.stages import Prepared, WeightsNotFoundError
+from semopt.provenance import git_commit
 
 __all__ = [
     "CODE_VERSION",
@@ -468,16 +468,6 @@ def compute_units(context: Mapping[str, Any], units: Sequence[WorkUnit]) -> list
 # --------------------------------------------------------------------------------------------------
 # The job
 
-def _git_commit() -> str:
-    try:
-        root = Path(__file__).resolve().parents[2]
-        out = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True,
-                             text=True, timeout=5, check=False)
-        return out.stdout.strip() or "unknown"
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-
-
 @dataclass
 class SurfaceJob:
     """A dataset × BER grid × repetitions profiling job for one stack.
@@ -702,7 +692,7 @@ def build_tables(job: SurfaceJob, results: Mapping[str, Mapping[str, Any]], *, n
             "semantic_values": {stack.stream_names[s]: semantic[s] for s in range(n)},
             "per_image": extras,
             "code_version": CODE_VERSION,
-            "git_commit": _git_commit(),
+            "git_commit": git_commit(),
             "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
             "compute_s": round(seconds, 2),
         }

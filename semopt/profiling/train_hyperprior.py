@@ -28,7 +28,6 @@ import itertools
 import json
 import math
 import os
-import subprocess
 import sys
 import time
 from collections.abc import Sequence
@@ -44,6 +43,7 @@ from semopt.profiling.images import (
     dataset_hash,
     load_sample_images,
 )
+from semopt.provenance import git_commit
 
 DEFAULT_LAMBDAS = (0.0018, 0.0035, 0.0067, 0.013, 0.025, 0.0483, 0.0932)
 TABLE_SCHEMA = "semopt.model-table/1"
@@ -64,17 +64,6 @@ def chain_parents(lambdas: Sequence[float], base: float) -> dict[float, float | 
         lam: None if i == b else (lams[i + 1] if i < b else lams[i - 1])
         for i, lam in enumerate(lams)
     }
-
-
-def _git_commit() -> str:
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True,
-            cwd=Path(__file__).resolve().parent, timeout=10,
-        )
-        return out.stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
 
 
 def _crop_batch(
@@ -303,7 +292,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "rd_monotone": monotone,
         "models": entries,
         "provenance": {
-            "code_version": _git_commit(),
+            "code_version": git_commit(),
             "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
             "torch": torch.__version__.split("+")[0], "compressai": compressai.__version__,
             "numpy": np.__version__, "python": sys.version.split()[0],
