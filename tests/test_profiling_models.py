@@ -125,7 +125,7 @@ def test_recorded_rd_points_are_monotone(table: dict) -> None:
     assert table["rd_monotone"] is True
     assert all(a < b for a, b in itertools.pairwise(bpp)), bpp
     assert all(a < b for a, b in itertools.pairwise(psnr)), psnr
-    assert psnr[0] < 27.0 and psnr[-1] > 30.0  # a useful PSNR span
+    assert psnr[-1] - psnr[0] > 2.0 and bpp[-1] / bpp[0] > 3.0  # a useful span
 
 
 def test_recorded_rd_reproduces_on_one_validation_image(
