@@ -2,36 +2,17 @@
 
 from __future__ import annotations
 
-import importlib
 import json
-import pathlib
-import sys
-import types
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-
-def _import_latency() -> types.ModuleType:
-    """Import the latency allocators even while another problem's module is mid-edit."""
-    try:
-        importlib.import_module("semopt.allocators")
-    except ImportError:  # pragma: no cover - only while the shared tree is broken
-        for key in [k for k in sys.modules if k.startswith("semopt.allocators")]:
-            del sys.modules[key]
-        pkg = types.ModuleType("semopt.allocators")
-        pkg.__path__ = [str(pathlib.Path(__file__).resolve().parents[1] / "semopt" / "allocators")]
-        sys.modules["semopt.allocators"] = pkg
-    return importlib.import_module("semopt.allocators.latency")
-
-
-L = _import_latency()
-
-from semopt.link import latency as link  # noqa: E402
-from semopt.link.latency import LatencyScenario  # noqa: E402
-from semopt.testing.latency import (  # noqa: E402
+import semopt.allocators.latency as L
+from semopt.link import latency as link
+from semopt.link.latency import LatencyScenario
+from semopt.testing.latency import (
     check_allocation,
     random_instances,
     recompute_latencies,

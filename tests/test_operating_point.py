@@ -2,38 +2,19 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 import math
-import pathlib
-import sys
-import types
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-
-def _import_allocators():
-    """Import our allocator module even while another problem's module is mid-edit."""
-    try:
-        importlib.import_module("semopt.allocators")
-    except ImportError:  # pragma: no cover - only while a sibling module is broken
-        import semopt
-
-        stub = types.ModuleType("semopt.allocators")
-        stub.__path__ = [str(pathlib.Path(semopt.__file__).parent / "allocators")]
-        sys.modules["semopt.allocators"] = stub
-    return importlib.import_module("semopt.allocators.operating_point")
-
-
-op = _import_allocators()
-
-from semopt import tables  # noqa: E402
-from semopt.tables.base import TableFormatError  # noqa: E402
-from semopt.tables.operating_points import OperatingPoint, OperatingPointTable  # noqa: E402
-from semopt.testing.operating_point import (  # noqa: E402
+import semopt.allocators.operating_point as op
+from semopt import tables
+from semopt.tables.base import TableFormatError
+from semopt.tables.operating_points import OperatingPoint, OperatingPointTable
+from semopt.testing.operating_point import (
     REFERENCE_PROBLEMS,
     brute_force_select,
     illustrative_table,
@@ -234,10 +215,6 @@ def test_cli_allocate_operating_point(capsys):
 
 
 def test_registry_and_allocate_entry_point():
-    try:
-        import semopt.allocators.minpower
-    except ImportError:
-        pytest.skip("semopt.allocators does not import yet (a sibling module is mid-edit)")
     import semopt
 
     assert set(semopt.list_methods("operating-point")) >= {"cheapest", "best-within-budget"}
