@@ -230,7 +230,7 @@ def load_model_table(table: str | Path = SHIPPED_TABLE, verify: bool = True) -> 
 
 
 def load_table_model(table: dict[str, Any] | str | Path, name: str) -> ScaleHyperprior:
-    """Load model ``name`` (e.g. ``"hp-l0.0067"``) of a model table, checksum-verified."""
+    """Load model ``name`` (e.g. ``"hp-l0.0052"``) of a model table, checksum-verified."""
     data = table if isinstance(table, dict) else load_model_table(table, verify=False)
     for m in data["models"]:
         if m["name"] == name:

@@ -3,8 +3,8 @@
 Usage::
 
     python -m semopt.profiling.train_hyperprior --out perception_tables/models \\
-        --lambdas 0.0018 0.0035 0.0067 0.013 0.025 0.0483 0.0932 --base-lambda 0.013 \\
-        --base-steps 3000 --steps 600 --seed 0
+        --lambdas 0.00084 0.0021 0.0052 0.013 0.0325 0.081 0.2 --base-lambda 0.013 \\
+        --base-steps 3000 --steps 700 --seed 0
 
 One *base* model (``--base-lambda``) is trained from scratch; every other λ is fine-tuned
 from its neighbour towards the base (a chain), which costs far fewer steps than training
@@ -45,12 +45,12 @@ from semopt.profiling.images import (
 )
 from semopt.provenance import git_commit
 
-DEFAULT_LAMBDAS = (0.0018, 0.0035, 0.0067, 0.013, 0.025, 0.0483, 0.0932)
+DEFAULT_LAMBDAS = (0.00084, 0.0021, 0.0052, 0.013, 0.0325, 0.081, 0.2)
 TABLE_SCHEMA = "semopt.model-table/1"
 
 
 def model_name(lam: float) -> str:
-    """Canonical model name for a λ, e.g. ``hp-l0.0018``."""
+    """Canonical model name for a λ, e.g. ``hp-l0.0021``."""
     return f"hp-l{lam:g}"
 
 
@@ -203,7 +203,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--lambdas", type=float, nargs="+", default=list(DEFAULT_LAMBDAS))
     p.add_argument("--base-lambda", type=float, default=0.013)
     p.add_argument("--base-steps", type=int, default=3000)
-    p.add_argument("--steps", type=int, default=600, help="fine-tuning steps per λ")
+    p.add_argument("--steps", type=int, default=700, help="fine-tuning steps per λ")
     p.add_argument("--only", type=float, nargs="*", default=None,
                    help="train only these λ (and missing chain parents); no table")
     p.add_argument("--N", type=int, default=64)
