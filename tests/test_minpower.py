@@ -205,3 +205,15 @@ def test_registry_lists_methods_and_rejects_unknown():
         semopt.get_allocator("min-power", "nope")
     with pytest.raises(ValueError, match="valid problems"):
         semopt.list_methods("no-problem")
+
+
+def test_stream_switched_off_exactly_at_the_curve_endpoint():
+    # Bug pinned: at the endpoint where the edge map is switched off, round-off left its
+    # BLER at 1 - 4e-16, which in the coded scheme costs a finite SNR: global-search
+    # returned 1389x the dense-grid power for this faded channel (spike in Fig. 6).
+    snr, target = [23.91032965, 4.0069001], 0.70210625
+    truth = semopt.allocate(snr, 0.01, target, method="exhaustive", scheme="discard")
+    for method in ["global-search", "bisection"]:
+        res = semopt.allocate(snr, 0.01, target, method=method, scheme="discard")
+        assert res.power_w[1] == 0.0 and res.error_rate[1] == 1.0
+        assert res.objective <= truth.objective * (1 + 1e-6)

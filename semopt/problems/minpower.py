@@ -31,6 +31,8 @@ from semopt.units import db_to_linear, parse_power
 
 __all__ = ["MinPowerInputs", "MinPowerProblem"]
 
+SNAP_DECADES = 1e-12
+"""Error rates this close to Φ_max (in log10) are treated as Φ_max: the stream is off."""
 LOG10_BLER_MIN = -15.0
 """Smallest BLER the coded scheme searches (P̄ must exceed P_best by more than this)."""
 
@@ -202,15 +204,22 @@ class MinPowerProblem:
         return self.table.discard.gradient(rate) * rate * np.log(10.0)
 
     def solve_stream_log10(self, u: np.ndarray, stream: int, target: np.ndarray) -> np.ndarray:
-        """Largest log10 Φ_stream with P ≤ target given the other streams (NaN if none)."""
+        """Largest log10 Φ_stream with P ≤ target given the other streams (NaN if none).
+
+        A solution within 1e-12 decades of Φ_max is snapped to Φ_max: at a curve
+        endpoint the stream is switched off exactly (round-off would otherwise leave a
+        BLER of 1 − 1e-16, which in the coded scheme costs a finite, large SNR).
+        """
         if self.scheme == "forward":
-            return self.table.forward.solve_stream_log10(u, stream, target)
-        rate = 10.0 ** np.minimum(u, self.log10_max)
-        sol = self.table.discard.solve_stream(rate, stream, target)
-        with np.errstate(divide="ignore"):
-            out = np.log10(sol)
-        # Below the search floor counts as infeasible (P̄ too close to P_best).
-        return np.where(out < self.log10_min[stream], np.nan, out)
+            out = self.table.forward.solve_stream_log10(u, stream, target)
+        else:
+            rate = 10.0 ** np.minimum(u, self.log10_max)
+            sol = self.table.discard.solve_stream(rate, stream, target)
+            with np.errstate(divide="ignore"):
+                out = np.log10(sol)
+            # Below the search floor counts as infeasible (P̄ too close to P_best).
+            out = np.where(out < self.log10_min[stream], np.nan, out)
+        return np.where(out > self.log10_max - SNAP_DECADES, self.log10_max, out)
 
     # -- costs ---------------------------------------------------------------------------
     def powers(self, error_rate: np.ndarray, inputs: MinPowerInputs) -> np.ndarray:
