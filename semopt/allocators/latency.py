@@ -432,11 +432,21 @@ class LatencyAllocatorBase:
             stream_latency_s=np.full(batch + (1 + sc.n_streams,), np.nan),
             message=message, thresholds=None)
 
-    def _prepare(self, snr: Any, budget: Any, target: Any) -> tuple:
+    def _begin(self, snr: Any, budget: Any, target: Any) -> tuple[tuple, Allocation | None]:
+        """Start the clock and validate the call data.
+
+        Returns ``(start, snr_db, budget_w, ber, thresholds, note)`` and, when a metric
+        threshold cannot be met at any BER, the infeasible result to return (else None).
+        """
+        start = time.perf_counter()
         snr_db = self._parse_snr(snr)
         budget_w = self._parse_budget(budget)
         ber, thresholds, note = self._parse_target(target)
-        return snr_db, budget_w, ber, thresholds, note
+        early = None
+        if np.any(ber <= 0):
+            early = self._infeasible(start=start, snr_db=snr_db, budget_w=budget_w, ber=ber,
+                                     thresholds=thresholds)
+        return (start, snr_db, budget_w, ber, thresholds, note), early
 
     def _stream_latencies(self, fractions: np.ndarray, gbar: np.ndarray, ber: np.ndarray,
                           bandwidth_hz: np.ndarray) -> np.ndarray:
@@ -460,6 +470,13 @@ def _status(ok: np.ndarray, bad: str) -> np.ndarray:
     return np.where(ok, OPTIMAL, bad).astype(object)
 
 
+def _spectral_efficiency(gap: np.ndarray, gbar: np.ndarray, fractions: np.ndarray,
+                         share: np.ndarray) -> np.ndarray:
+    """Bits per symbol log2(1 + g γ̄ p_i/(w_i P_T)) of each conditioning stream."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.log2(1.0 + gap * gbar[..., None] * fractions[..., 1:] / share[..., 1:])
+
+
 # --------------------------------------------------------------------------------------
 # Continuous MQAM: lemma1 and bisection
 # --------------------------------------------------------------------------------------
@@ -468,11 +485,9 @@ class _ContinuousAllocator(LatencyAllocatorBase):
 
     def allocate(self, snr: Any, budget: Any, target: Any) -> Allocation:
         """Solve problem (5) with continuous MQAM (see the class docstring)."""
-        start = time.perf_counter()
-        snr_db, budget_w, ber, thresholds, note = self._prepare(snr, budget, target)
-        if np.any(ber <= 0):
-            return self._infeasible(start=start, snr_db=snr_db, budget_w=budget_w, ber=ber,
-                                    thresholds=thresholds)
+        (start, snr_db, budget_w, ber, thresholds, note), early = self._begin(snr, budget, target)
+        if early is not None:
+            return early
         sc = self.scenario
         gbar = self._effective_snr(snr_db, budget_w)
         gap = mqam_gap(ber, sc.alpha, sc.beta)
@@ -482,8 +497,7 @@ class _ContinuousAllocator(LatencyAllocatorBase):
         bw = np.broadcast_to(np.asarray(sc.bandwidth_hz), batch + (1 + sc.n_streams,))
         stream_t = self._stream_latencies(fractions, gbar, ber, bw)
         w = bw / bw.sum(axis=-1, keepdims=True)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            bps = np.log2(1.0 + gap * gbar[..., None] * fractions[..., 1:] / w[..., 1:])
+        bps = _spectral_efficiency(gap, gbar, fractions, w)
         ok = np.isfinite(latency)
         msg = (f"{self.name}: min max latency with continuous MQAM at {note}; "
                f"T_0 = T_i and Σp = P_T at the optimum (Lemma 1)")
@@ -563,11 +577,9 @@ class DiscreteAllocator(LatencyAllocatorBase):
 
     def allocate(self, snr: Any, budget: Any, target: Any) -> Allocation:
         """Best orders and power split; ``status="outage"`` when no order is feasible."""
-        start = time.perf_counter()
-        snr_db, budget_w, ber, thresholds, note = self._prepare(snr, budget, target)
-        if np.any(ber <= 0):
-            return self._infeasible(start=start, snr_db=snr_db, budget_w=budget_w, ber=ber,
-                                    thresholds=thresholds)
+        (start, snr_db, budget_w, ber, thresholds, note), early = self._begin(snr, budget, target)
+        if early is not None:
+            return early
         strict = bool(self.options.get("prompt_within_stream", True))
         sc = self.scenario
         batch = snr_db.shape
@@ -671,11 +683,9 @@ class UnawareAllocator(LatencyAllocatorBase):
 
     def allocate(self, snr: Any, budget: Any, target: Any) -> Allocation:
         """Latency of the single-stream benchmark."""
-        start = time.perf_counter()
-        snr_db, budget_w, ber_t, thresholds, _note = self._prepare(snr, budget, target)
-        if np.any(ber_t <= 0):
-            return self._infeasible(start=start, snr_db=snr_db, budget_w=budget_w, ber=ber_t,
-                                    thresholds=thresholds)
+        (start, snr_db, budget_w, ber_t, thresholds, _note), early = self._begin(snr, budget, target)
+        if early is not None:
+            return early
         sc = self.scenario
         prompt_ber = float(self.options.get("prompt_ber", 1e-7))
         if not 0 < prompt_ber < 1.0 / sc.beta:
@@ -838,11 +848,9 @@ class _CvxpyBase(LatencyAllocatorBase):
 
     def allocate(self, snr: Any, budget: Any, target: Any) -> Allocation:
         """Solve per instance with cvxpy (loops over the batch)."""
-        start = time.perf_counter()
-        snr_db, budget_w, ber, thresholds, note = self._prepare(snr, budget, target)
-        if np.any(ber <= 0):
-            return self._infeasible(start=start, snr_db=snr_db, budget_w=budget_w, ber=ber,
-                                    thresholds=thresholds)
+        (start, snr_db, budget_w, ber, thresholds, note), early = self._begin(snr, budget, target)
+        if early is not None:
+            return early
         sc = self.scenario
         gbar = self._effective_snr(snr_db, budget_w)
         gap = mqam_gap(ber, sc.alpha, sc.beta)
@@ -862,8 +870,7 @@ class _CvxpyBase(LatencyAllocatorBase):
         stream_t = self._stream_latencies(fractions, gbar, ber, bw)
         latency = stream_t.max(axis=-1)
         w = beta
-        with np.errstate(divide="ignore", invalid="ignore"):
-            bps = np.log2(1.0 + gap * gbar[..., None] * fractions[..., 1:] / w[..., 1:])
+        bps = _spectral_efficiency(gap, gbar, fractions, w)
         ok = np.isfinite(latency)
         msg = (f"{self.name}: cvxpy ({', '.join(sorted(used))}, "
                f"{self.options.get('formulation', 'dcp')}) at {note}")
