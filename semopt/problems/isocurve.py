@@ -34,7 +34,7 @@ _HUGE = 1e300
 class IsoPerceptionCurve:
     """Tabulated curve P(Φ_1, Φ_2) = P̄ in log10 coordinates with slope coefficients."""
 
-    def __init__(self, problem: MinPowerProblem, target: float, n_nodes: int = 2049) -> None:
+    def __init__(self, problem: MinPowerProblem, target: float, n_nodes: int = 4097) -> None:
         if problem.n_streams != 2:
             raise ValueError("problem: the iso-perception curve needs exactly two streams")
         self.problem = problem
