@@ -43,6 +43,26 @@ def _evaluate(f: Callable[..., ArrayLike], x: np.ndarray, args: tuple[np.ndarray
         value = np.broadcast_to(value, x.shape)
     return value
 
+def _brackets(f: Callable[..., Any], lo: ArrayLike, hi: ArrayLike,
+              args: tuple) -> tuple[Any, ...]:
+    """Broadcast brackets, evaluate the ends, and pre-fill exact roots at the ends.
+
+    Returns ``(lo, hi, args, f_lo, out, valid)``: ``out`` holds an endpoint where f
+    is exactly 0 and NaN elsewhere; ``valid`` marks finite brackets with a sign change.
+    """
+    lo_b, hi_b, args_b = _prepare(lo, hi, args)
+    f_lo = _evaluate(f, lo_b, args_b)
+    f_hi = _evaluate(f, hi_b, args_b)
+    out = np.full(lo_b.shape, np.nan)
+    finite = np.isfinite(lo_b) & np.isfinite(hi_b)
+    at_lo = finite & (f_lo == 0)
+    at_hi = finite & (f_hi == 0) & ~at_lo
+    out[at_lo] = lo_b[at_lo]
+    out[at_hi] = hi_b[at_hi]
+    valid = finite & (np.sign(f_lo) * np.sign(f_hi) < 0)
+    return lo_b, hi_b, args_b, f_lo, out, valid
+
+
 
 def find_root(
     f: Callable[..., ArrayLike],
@@ -105,16 +125,7 @@ def find_root(
     for key, val in tolerances.items():
         if not val >= 0:
             raise ValueError(f"{key}: must be >= 0, got {val}")
-    lo_b, hi_b, args_b = _prepare(lo, hi, args)
-    f_lo = _evaluate(f, lo_b, args_b)
-    f_hi = _evaluate(f, hi_b, args_b)
-    out = np.full(lo_b.shape, np.nan)
-    finite = np.isfinite(lo_b) & np.isfinite(hi_b)
-    at_lo = finite & (f_lo == 0)
-    at_hi = finite & (f_hi == 0) & ~at_lo
-    out[at_lo] = lo_b[at_lo]
-    out[at_hi] = hi_b[at_hi]
-    valid = finite & (np.sign(f_lo) * np.sign(f_hi) < 0)
+    lo_b, hi_b, args_b, _, out, valid = _brackets(f, lo, hi, args)
     if not valid.any():
         return (out[()], None) if full_output else out[()]
     # SciPy runs on the compressed 1-D set of valid brackets (f is elementwise).
@@ -176,16 +187,7 @@ def bisect(
         raise ValueError(f"rtol: must be >= 0, got {rtol}")
     if maxiter < 1:
         raise ValueError(f"maxiter: must be >= 1, got {maxiter}")
-    lo_b, hi_b, args_b = _prepare(lo, hi, args)
-    f_lo = _evaluate(f, lo_b, args_b)
-    f_hi = _evaluate(f, hi_b, args_b)
-    out = np.full(lo_b.shape, np.nan)
-    finite = np.isfinite(lo_b) & np.isfinite(hi_b)
-    at_lo = finite & (f_lo == 0)
-    at_hi = finite & (f_hi == 0) & ~at_lo
-    out[at_lo] = lo_b[at_lo]
-    out[at_hi] = hi_b[at_hi]
-    valid = finite & (np.sign(f_lo) * np.sign(f_hi) < 0)
+    lo_b, hi_b, args_b, f_lo, out, valid = _brackets(f, lo, hi, args)
     flat_out = out.reshape(-1)
     active = np.flatnonzero(valid.reshape(-1))
     a = lo_b.reshape(-1)[active]
