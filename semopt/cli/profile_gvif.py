@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from semopt.cli.profile_surface import default_cache_dir
+from semopt.cli.profile_surface import add_dataset_arguments, default_cache_dir
 
 __all__ = ["add_arguments", "run"]
 
@@ -28,13 +28,7 @@ __all__ = ["add_arguments", "run"]
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of ``semopt profile gvif``."""
     parser.description = __doc__.splitlines()[0]
-    parser.add_argument("--dataset", default="sample",
-                        help="'sample' (bundled offline images) or a folder of images")
-    parser.add_argument("--split", default="all", choices=["all", "train", "validation"],
-                        help="sample split (default: all)")
-    parser.add_argument("--limit", type=int, default=None, help="use the first N images")
-    parser.add_argument("--size", type=int, default=256,
-                        help="resize + center-crop to SIZE x SIZE (one latent grid; default 256)")
+    add_dataset_arguments(parser)
     parser.add_argument("--model-table", default="hyperprior-sample",
                         help="model table name or .json path (default hyperprior-sample)")
     parser.add_argument("--models", default=None, help="comma-separated subset of the model table")

@@ -22,7 +22,7 @@ import sys
 import time
 from pathlib import Path
 
-__all__ = ["add_arguments", "run"]
+__all__ = ["add_arguments", "add_dataset_arguments", "default_cache_dir", "run"]
 
 
 def default_cache_dir() -> Path:
@@ -31,10 +31,8 @@ def default_cache_dir() -> Path:
     return Path(env) if env else Path.home() / ".cache" / "semopt" / "profiling"
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Flags of ``semopt profile surface``."""
-    parser.description = __doc__.splitlines()[0]
-    parser.add_argument("--stack", default="fg-bg", choices=["fg-bg", "controlnet"])
+def add_dataset_arguments(parser: argparse.ArgumentParser) -> None:
+    """Dataset flags shared by the profiling jobs: ``--dataset --split --limit --size``."""
     parser.add_argument("--dataset", default="sample",
                         help="'sample' (bundled offline images) or a folder of images")
     parser.add_argument("--split", default="all", choices=["all", "train", "validation"],
@@ -42,6 +40,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--limit", type=int, default=None, help="use the first N images")
     parser.add_argument("--size", type=int, default=256,
                         help="resize + center-crop images to SIZE x SIZE (default 256)")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Flags of ``semopt profile surface``."""
+    parser.description = __doc__.splitlines()[0]
+    parser.add_argument("--stack", default="fg-bg", choices=["fg-bg", "controlnet"])
+    add_dataset_arguments(parser)
     parser.add_argument("--captions", default=None,
                         help="captions file (JSON or name<TAB>caption), controlnet stack")
     parser.add_argument("--metric", default=None,
