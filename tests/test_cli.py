@@ -60,9 +60,12 @@ def test_tables_list_show_plot(capsys, tmp_path):
     assert code == 0 and "xu2025-kodak-clip" in names and "xu2025-kodak-msssim" in names
     code, out, _ = _run(capsys, ["tables", "show", "xu2025-kodak-msssim", "--json"])
     assert code == 0 and json.loads(out)["kind"] == "perception"
-    png = tmp_path / "t.png"
-    code, _, _ = _run(capsys, ["tables", "plot", "xu2025-kodak-clip", "--out", str(png)])
-    assert code == 0 and png.stat().st_size > 10_000
+    for name in names:  # every shipped table validates and plots
+        code, _, _ = _run(capsys, ["tables", "show", name])
+        assert code == 0, name
+        png = tmp_path / f"{name}.png"
+        code, _, err = _run(capsys, ["tables", "plot", name, "--out", str(png)])
+        assert code == 0 and png.stat().st_size > 10_000, (name, err)
 
 
 def test_bench_lists_benchmarks(capsys):

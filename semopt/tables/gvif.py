@@ -467,3 +467,33 @@ class GvifTable(Table):
         b = (suf["y"][p][rows, k] + self.per_image["z_bits"][p][:, None]
              + self._sorted["mask_bits"][rows, k]).mean(axis=0)
         return Breakpoints(cand, v, b)
+
+    def plot(self, path: str) -> None:
+        """E[GVIF] and E[rate] against α for every model, and the models' rate–distortion."""
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
+        for k, name in enumerate(self.model_names):
+            axes[0].plot(self.alpha_grid, self.curves["gvif"][k], color=f"C{k % 10}", label=name)
+            axes[1].plot(self.alpha_grid, self.curves["rate_bits"][k] / 1e3, color=f"C{k % 10}")
+        axes[0].set_ylabel("E[GVIF]")
+        axes[1].set_ylabel("E[rate] (kbit)")
+        for ax in axes[:2]:
+            ax.set_xlabel("filtering threshold α")
+            ax.grid(alpha=0.3)
+        axes[0].legend(fontsize=7)
+        rate0 = self.curves["rate_bits"][:, 0] / 1e3
+        psnr = 10 * np.log10(255.0**2 / self.distortion_mse)
+        axes[2].plot(rate0, psnr, "o-")
+        for name, x, y in zip(self.model_names, rate0, psnr):
+            axes[2].annotate(name, (x, y), fontsize=7, textcoords="offset points", xytext=(4, -8))
+        axes[2].set_xlabel("E[rate] at α = 0 (kbit)")
+        axes[2].set_ylabel("PSNR of D(Φ) (dB)")
+        axes[2].grid(alpha=0.3)
+        fig.suptitle(f"{self.name} ({self.n_images} images)", fontsize=10)
+        fig.tight_layout()
+        fig.savefig(path, dpi=120)
+        plt.close(fig)

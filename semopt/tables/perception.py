@@ -434,19 +434,20 @@ class PerceptionTable(Table):
                 ax.text(0.5, 0.5, f"{self.n_streams} streams: 2-D view only for two streams",
                         ha="center")
                 continue
-            top = MAX_ERROR_RATE[scheme]
-            lo = self.forward.axes[0][0] if scheme == "forward" else -6.0
-            g1 = np.logspace(lo, np.log10(top), 200)
-            g2 = np.logspace(lo if scheme == "discard" else self.forward.axes[1][0],
-                             np.log10(top), 200)
+            if scheme == "forward":  # a measured surface: log10 BER, as it is gridded
+                g1 = np.logspace(self.forward.axes[0][0], np.log10(0.5), 200)
+                g2 = np.logspace(self.forward.axes[1][0], np.log10(0.5), 200)
+            else:  # multilinear in the BLERs: linear axes show it as it is
+                g1 = g2 = np.linspace(0.0, 1.0, 201)
             grid = np.stack(np.meshgrid(g1, g2, indexing="ij"), axis=-1)
             p = self.perception(grid, scheme)
             mesh = ax.pcolormesh(g1, g2, p.T, shading="auto", cmap="viridis")
             levels = np.linspace(p.min(), p.max(), 9)[1:-1]
             cs = ax.contour(g1, g2, p.T, levels=levels, colors="w", linewidths=0.8)
             ax.clabel(cs, fmt="%.3f", fontsize=7)
-            ax.set_xscale("log")
-            ax.set_yscale("log")
+            if scheme == "forward":
+                ax.set_xscale("log")
+                ax.set_yscale("log")
             label = "BER" if scheme == "forward" else "BLER"
             ax.set_xlabel(f"{label} of {self.streams[0].name}")
             ax.set_ylabel(f"{label} of {self.streams[1].name}")
