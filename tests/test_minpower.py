@@ -7,6 +7,8 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import semopt
 from semopt import tables
@@ -217,3 +219,20 @@ def test_stream_switched_off_exactly_at_the_curve_endpoint():
         res = semopt.allocate(snr, 0.01, target, method=method, scheme="discard")
         assert res.power_w[1] == 0.0 and res.error_rate[1] == 1.0
         assert res.objective <= truth.objective * (1 + 1e-6)
+
+
+@settings(max_examples=25, deadline=None)
+@given(g1=st.floats(-15, 10), g2=st.floats(-15, 10), p1=st.floats(0.0, 1.0), p2=st.floats(0.0, 1.0),
+       scheme=st.sampled_from(["discard", "forward"]),
+       name=st.sampled_from(["xu2025-kodak-clip", "xu2025-kodak-msssim"]))
+def test_looser_target_never_costs_more(g1, g2, p1, p2, scheme, name):
+    # The feasible set grows with P̄, so the optimum cannot get more expensive.
+    table = tables.load(name)
+    best, worst = table.best(scheme), table.worst(scheme)
+    lo, hi = sorted((p1, p2))
+    targets = best + (worst - best) * (0.02 + 0.96 * np.array([lo, hi]))
+    res = semopt.allocate([[22 + g1, 22 + g2]] * 2, 0.01, targets, method="global-search",
+                          table=table, scheme=scheme)
+    if res.success[0]:
+        assert res.success[1]
+        assert res.objective[1] <= res.objective[0] * (1 + 1e-6)
