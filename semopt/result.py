@@ -142,19 +142,32 @@ class Allocation:
             n_ok = int(np.count_nonzero(self.success))
             return (f"Allocation[{self.problem}/{self.method}] batch {self.batch_shape}: "
                     f"{n_ok} of {np.size(self.success)} successful. {self.message}")
-        power = ", ".join(f"{p * 1e3:.4g} mW" for p in np.atleast_1d(self.power_w))
-        lines = [
-            f"Allocation[{self.problem}/{self.method}]: {self.status} (success={self.success})",
-            f"  power per stream : {power}",
-            f"  total power      : {self.total_power_w * 1e3:.6g} mW"
-            if math.isfinite(self.total_power_w) else "  total power      : n/a",
-            f"  error rate       : {np.array2string(np.asarray(self.error_rate), precision=4)}",
-            f"  perception       : {self.perception:.6g}",
-            f"  objective        : {self.objective:.6g}",
-        ]
-        if isinstance(self.latency_s, float) and math.isfinite(self.latency_s):
+
+        def fmt(value: Any) -> str:
+            if isinstance(value, (float, np.floating)):
+                return f"{value:.6g}"
+            if isinstance(value, np.ndarray) and value.dtype.kind == "f":
+                return np.array2string(value, precision=4)
+            if isinstance(value, (list, tuple)) and value and all(
+                    isinstance(v, (float, np.floating)) for v in value):
+                return "[" + ", ".join(f"{v:.6g}" for v in value) + "]"
+            return str(value)
+
+        def defined(value: Any) -> bool:
+            return not np.all(np.isnan(np.asarray(value, dtype=float)))
+
+        lines = [f"Allocation[{self.problem}/{self.method}]: {self.status} (success={self.success})"]
+        if defined(self.power_w):
+            power = ", ".join(f"{p * 1e3:.4g} mW" for p in np.atleast_1d(self.power_w))
+            lines += [f"  power per stream : {power}",
+                      f"  total power      : {self.total_power_w * 1e3:.6g} mW",
+                      f"  error rate       : {fmt(np.asarray(self.error_rate))}"]
+        if defined(self.perception):
+            lines.append(f"  perception       : {self.perception:.6g}")
+        lines.append(f"  objective        : {self.objective:.6g}")
+        if defined(self.latency_s):
             lines.append(f"  latency          : {self.latency_s * 1e3:.6g} ms")
         for key, value in self.extras.items():
-            lines.append(f"  {key:<17}: {value}")
+            lines.append(f"  {key:<17}: {fmt(value)}")
         lines.append(f"  message          : {self.message}")
         return "\n".join(lines)
