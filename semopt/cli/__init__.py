@@ -91,6 +91,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return int(commands[command](rest) or 0)
+    except BrokenPipeError:  # e.g. `semopt tables show X | head`
+        sys.stdout = None  # type: ignore[assignment]  # silence the flush at exit
+        return 0
     except (ValueError, SolverError) as exc:
         if "--json" in rest:
             print(json.dumps({"success": False, "status": "error", "message": str(exc)}))

@@ -52,7 +52,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--metric", default=None,
                         help="comma-separated metrics (fg-bg: msssim,psnr; controlnet: clip)")
     parser.add_argument("--grid", default="1e-5,1e-4,1e-3,1e-2,0.5",
-                        help="BER grid: comma-separated values or log:LO:HI:N; 0.5 is appended")
+                        help="BER grid: comma-separated values or log:LO:HI:N; 0.5 is appended. "
+                             "The surface is constant below the lowest BER, so make it "
+                             "error-free in practice (stream bits x BER << 1, e.g. 1e-7)")
     parser.add_argument("--reps", type=int, default=2, help="Monte Carlo repetitions")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--jobs", type=int, default=1, help="parallel workers")
