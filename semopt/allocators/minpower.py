@@ -659,21 +659,26 @@ class SlsqpAllocator(MinPowerAllocator):
 
     def _solve_group(self, target: float, snr: np.ndarray, budget: np.ndarray) -> Solution:
         sc = self.scenario
-        rng = np.random.default_rng(self.seed)
+        w = sc.weights(MinPowerInputs(snr, budget, np.zeros(len(budget)), ()))
+        starts = self._starts(target, snr, budget)
+        out = np.empty((len(budget), sc.n_streams))
+        evals = 0
+        for row in range(len(budget)):
+            out[row], ev = self._solve_one(target, w[row], 1.0 / snr[row], starts)
+            evals += ev
+        return Solution(out, None, evals, evals)
+
+    def _starts(self, target: float, snr: np.ndarray, budget: np.ndarray) -> list[np.ndarray]:
+        """All-equal 1e-3, the proportional and unaware solutions, seeded random points."""
+        sc = self.scenario
         base = [np.full(sc.n_streams, -3.0)]
         for helper in self._helpers:
             try:
                 base.append(helper._solve_group(target, snr[:1], budget[:1]).log10_rates[0])
             except (ValueError, SolverError):
                 pass  # e.g. no single-stream curves for the proportional start
-        extra = [rng.uniform(sc.log10_min, sc.log10_max) for _ in range(self.starts)]
-        w = sc.weights(MinPowerInputs(snr, budget, np.zeros(len(budget)), ()))
-        out = np.empty((len(budget), sc.n_streams))
-        evals = 0
-        for row in range(len(budget)):
-            out[row], ev = self._solve_one(target, w[row], 1.0 / snr[row], base + extra)
-            evals += ev
-        return Solution(out, None, evals, evals)
+        rng = np.random.default_rng(self.seed)
+        return base + [rng.uniform(sc.log10_min, sc.log10_max) for _ in range(self.starts)]
 
 
 @register_allocator("min-power", "genetic")
@@ -683,8 +688,8 @@ class GeneticAllocator(SlsqpAllocator):
     pymoo's genetic algorithm explores u ∈ [log10 Φ_min, log10 Φ_max]^I with the
     whole population evaluated in one vectorized call (objective Σ_i w_i s_i(10^{u_i}),
     constraints P(10^u) ≤ P̄ and Σ_i s_i/snr_i ≤ 1; error rates within 1 % of Φ_max
-    count as switched off). Its best point starts the SLSQP polish of every on/off
-    pattern (see ``slsqp``). One instance at a time.
+    count as switched off). Its best point, beside the ``slsqp`` starts, starts the SLSQP
+    polish of every on/off pattern (see ``slsqp``). One instance at a time.
 
     Parameters
     ----------
@@ -707,6 +712,7 @@ class GeneticAllocator(SlsqpAllocator):
         def snapped(u: np.ndarray) -> np.ndarray:
             return np.where(u >= off, sc.log10_max, u)
 
+        base = self._starts(target, snr, budget)
         out = np.empty((len(budget), sc.n_streams))
         evals = 0
         for row in range(len(budget)):
@@ -725,7 +731,7 @@ class GeneticAllocator(SlsqpAllocator):
                                    np.full(sc.n_streams, sc.log10_max),
                                    pop_size=self.pop_size, generations=self.generations,
                                    seed=self.seed)
-            start = [snapped(x)] if x is not None else [np.full(sc.n_streams, -3.0)]
+            start = ([snapped(x)] if x is not None else []) + base
             out[row], ev2 = self._solve_one(target, w[row], inv_snr, start)
             evals += ev + ev2
         return Solution(out, None, self.generations, evals)
