@@ -91,8 +91,11 @@ def _geometry(p: np.ndarray, q: np.ndarray) -> dict[str, np.ndarray]:
     with np.errstate(over="ignore"):
         r = np.where(d < 1e150, np.sqrt(4.0 + d * d), d)  # sqrt(4 + d^2)
     h = 1.0 + 2.0 / (r + d)  # p - c1  (>= 1)
-    g = 0.5 * (d + d * (d / (r + 2.0)))  # c2 - p  (>= 0)
-    k = 1.0 - 2.0 / (r + d)  # q - c2  (>= 0)
+    # c2 - p = (d - 2 + r)/2 and q - c2 = (d + 2 - r)/2 with r - 2 = d^2/(r + 2) and
+    # r - d = 4/(r + d): both written without a difference of nearly equal numbers
+    # (the textbook 1 - 2/(r + d) for q - c2 loses every digit as d -> 0).
+    g = 0.5 * (d + d * (d / (r + 2.0)))  # c2 - p  (>= 0), ~ d/2 for small d
+    k = d * ((1.0 + 2.0 / (r + d)) / (r + 2.0))  # q - c2  (>= 0), ~ d/2 for small d
     c1 = p - h
     c2 = np.where(g <= k, p + g, q - k)
     with np.errstate(divide="ignore"):

@@ -218,3 +218,56 @@ def test_sorted_roots() -> None:
 def test_bad_branch() -> None:
     with pytest.raises(ValueError, match="branch"):
         generalized_lambertw(0.0, 1.0, 1.0, "upper")  # type: ignore[arg-type]
+
+
+def _mp_local_min(t1: float, t2: float) -> tuple[mp.mpf, mp.mpf]:
+    """c2 and f(c2) at mp.dps digits, from the quadratic formula."""
+    P, Q = min(mp.mpf(t1), mp.mpf(t2)), max(mp.mpf(t1), mp.mpf(t2))
+    c2 = (P + Q - 2 + mp.sqrt(4 + (Q - P) ** 2)) / 2
+    return c2, (c2 - P) * (c2 - Q) * mp.exp(c2)
+
+
+D_SWEEP = 10.0 ** np.arange(-10.0, -0.9, 0.5)  # t2 - t1 from 1e-10 to 1e-1
+ABOVE_MIN = np.array([1e-12, 1e-9, 1e-6, 1e-4, 1e-2, 0.1, 0.5, 0.9])  # 1 - a/f(c2)
+
+
+@pytest.mark.parametrize("t1", [0.3, -5.0, 40.0, -250.0])
+@pytest.mark.parametrize("swap", [False, True])
+def test_near_double_root_t1_close_to_t2(t1: float, swap: bool) -> None:
+    """Regression: t1 ≈ t2 and f(c2) < a < 0 has two real roots (middle, right).
+
+    q − c2 was computed as 1 − 2/(√(4 + d²) + d), which cancels for small d, so f(c2)
+    came out wrong and both branches returned NaN for d between ~1e-8 and 1e-4 with a
+    just above f(c2). Checked against the 50-digit reference over a sweep of d and of
+    a across (f(c2), 0), and the local minimum itself to a relative 1e-13.
+    """
+    mp.mp.dps = 50
+    n_pairs = 0
+    for d in D_SWEEP:
+        p, q = t1, t1 + d
+        a1, a2 = (q, p) if swap else (p, q)
+        c2_ref, fc2_ref = _mp_local_min(a1, a2)
+        _, _, c2, f_min = generalized_lambertw_extrema(a1, a2)
+        assert abs(c2 - float(c2_ref)) <= 4 * EPS * max(1.0, abs(float(c2_ref)))
+        if np.isfinite(f_min) and f_min != 0:
+            assert abs(f_min / float(fc2_ref) - 1) <= 1e-13, (a1, a2, f_min, fc2_ref)
+        for above in ABOVE_MIN:
+            a = float(fc2_ref * (1 - mp.mpf(above)))
+            if a == 0.0 or not np.isfinite(a):
+                continue
+            roots = generalized_lambertw_all(a1, a2, a)
+            for j, branch in enumerate(BRANCHES):
+                ref = _mp_reference(a1, a2, a, branch)
+                if ref is None:
+                    assert np.isnan(roots[j]), (a1, a2, a, branch, roots[j])
+                    continue
+                assert np.isfinite(roots[j]), (a1, a2, a, branch, d, above)
+                tol = _tolerance(ref, a1, a2, a)
+                assert abs(roots[j] - float(ref)) <= tol, (a1, a2, a, branch, roots[j], ref, tol)
+            assert np.isnan(roots[0]) and roots[1] <= roots[2]
+            n_pairs += 1
+        # just below the local minimum (beyond rounding) there is no real root
+        below = float(fc2_ref * (1 + mp.mpf("1e-6")))
+        if below != 0.0 and np.isfinite(below):
+            assert np.isnan(generalized_lambertw_all(a1, a2, below)).all(), (a1, a2, below)
+    assert n_pairs >= len(D_SWEEP) * 4
