@@ -4,9 +4,10 @@
 returns the one result type :class:`Allocation`.
 """
 
-from semopt.api import allocate, make_allocator
+from semopt.api import allocate, make_allocator, show_options
 from semopt.registry import (
     get_allocator,
+    get_problem,
     list_methods,
     list_problems,
     register_allocator,
@@ -22,9 +23,11 @@ __all__ = [
     "__version__",
     "allocate",
     "get_allocator",
+    "get_problem",
     "list_methods",
     "list_problems",
     "make_allocator",
     "register_allocator",
     "register_from_path",
+    "show_options",
 ]

@@ -14,11 +14,15 @@ import numpy as np
 __all__ = [
     "INFEASIBLE",
     "MAX_ITERATIONS",
+    "NUMERICAL_ERROR",
     "OPTIMAL",
     "OUTAGE",
     "STATUSES",
+    "STATUS_DTYPE",
+    "SUCCESS_STATUSES",
     "Allocation",
     "SolverError",
+    "build_allocation",
     "to_jsonable",
 ]
 
@@ -30,8 +34,16 @@ INFEASIBLE = "infeasible"
 OUTAGE = "outage"
 """A discrete scheme has no feasible mode (e.g. no modulation order meets the BER target)."""
 MAX_ITERATIONS = "max_iterations"
-"""An iterative method stopped at its iteration cap; the returned point is feasible."""
-STATUSES = (OPTIMAL, INFEASIBLE, OUTAGE, MAX_ITERATIONS)
+"""An iterative method stopped at its iteration cap before its convergence test passed;
+the returned point is feasible (rechecked) but not certified optimal, so ``success`` is
+False."""
+NUMERICAL_ERROR = "numerical_error"
+"""The method returned non-finite or inconsistent values; the recheck refused them."""
+STATUSES = (OPTIMAL, INFEASIBLE, OUTAGE, MAX_ITERATIONS, NUMERICAL_ERROR)
+SUCCESS_STATUSES = (OPTIMAL,)
+"""Statuses for which ``success`` is True."""
+STATUS_DTYPE = "<U16"
+"""dtype of a batched ``status`` array (a single realization gives a ``str``)."""
 
 
 class SolverError(RuntimeError):
@@ -57,7 +69,57 @@ def _readonly(value: Any) -> Any:
     if isinstance(value, np.ndarray):
         value = value.copy()
         value.setflags(write=False)
+    elif isinstance(value, Mapping):
+        value = MappingProxyType({k: _readonly(v) for k, v in value.items()})
+    elif isinstance(value, list):
+        value = tuple(_readonly(v) for v in value)
     return value
+
+
+def _shaped(value: Any, batch_shape: tuple[int, ...]) -> Any:
+    """A flat ``(B, ...)`` array reshaped to ``batch_shape + (...)``; a Python scalar for ``()``."""
+    arr = np.asarray(value)
+    arr = arr.reshape(batch_shape + arr.shape[1:])
+    if arr.ndim == 0:
+        return arr.item()
+    return arr
+
+
+def build_allocation(batch_shape: tuple[int, ...], *, method: str, problem: str,
+                     success: np.ndarray, status: np.ndarray, message: str,
+                     power_w: np.ndarray, error_rate: np.ndarray, perception: np.ndarray,
+                     objective: np.ndarray, latency_s: np.ndarray | None = None,
+                     iterations: int = 0, evaluations: int = 0, wall_time_s: float = 0.0,
+                     extras: Mapping[str, Any] | None = None,
+                     batch_extras: Mapping[str, Any] | None = None) -> Allocation:
+    """The one assembler of an :class:`Allocation` from flat per-realization arrays.
+
+    Every array argument (and every value of ``batch_extras``) has a leading axis of
+    length B = prod(batch_shape) (plus streams where per stream); it is reshaped to
+    ``batch_shape`` (+ trailing axes). A single realization (``batch_shape == ()``)
+    gives Python scalars for scalar fields. ``extras`` are stored as given.
+    ``total_power_w`` is the NaN-aware sum of ``power_w`` over streams (NaN where every
+    stream is NaN).
+    """
+    power = np.asarray(power_w, dtype=float)
+    with np.errstate(invalid="ignore"):
+        total = np.where(np.all(np.isnan(power), axis=-1), np.nan, np.nansum(power, axis=-1))
+    b = int(np.prod(batch_shape, dtype=int))
+    latency = np.full(b, np.nan) if latency_s is None else latency_s
+    merged = dict(extras or {})
+    for key, value in (batch_extras or {}).items():
+        merged[key] = _shaped(value, batch_shape)
+    return Allocation(
+        method=method, problem=problem, success=_shaped(np.asarray(success, dtype=bool), batch_shape),
+        status=_shaped(np.asarray(status, dtype=STATUS_DTYPE), batch_shape), message=message,
+        power_w=np.asarray(_shaped(power, batch_shape)),
+        total_power_w=_shaped(total, batch_shape),
+        error_rate=np.asarray(_shaped(np.asarray(error_rate, dtype=float), batch_shape)),
+        perception=_shaped(np.asarray(perception, dtype=float), batch_shape),
+        objective=_shaped(np.asarray(objective, dtype=float), batch_shape),
+        latency_s=_shaped(np.asarray(latency, dtype=float), batch_shape),
+        iterations=int(iterations), evaluations=int(evaluations), wall_time_s=float(wall_time_s),
+        extras=merged)
 
 
 @dataclass(frozen=True)
@@ -89,8 +151,12 @@ class Allocation:
         The problem's objective at the solution (e.g. Σ Z_i q_i, latency, expected GVIF).
     latency_s : float or ndarray
         Transmission latency where the problem defines it, NaN otherwise.
-    iterations, evaluations : int
-        Iterations of the outer method and evaluations of the constraint function.
+    iterations : int
+        The largest number of outer iterations any realization of the call needed
+        (0 for closed forms and table look-ups).
+    evaluations : int
+        Total number of evaluations of the problem's constraint or objective function
+        over the whole call (all realizations).
     wall_time_s : float
         Wall-clock time of the call.
     extras : Mapping
@@ -114,6 +180,11 @@ class Allocation:
     extras: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        status = np.asarray(self.status)
+        object.__setattr__(self, "status", str(status) if status.ndim == 0
+                           else status.astype(STATUS_DTYPE))
+        success = np.asarray(self.success, dtype=bool)
+        object.__setattr__(self, "success", bool(success) if success.ndim == 0 else success)
         for f in fields(self):
             if f.name != "extras":
                 object.__setattr__(self, f.name, _readonly(getattr(self, f.name)))

@@ -1,17 +1,30 @@
-"""Unit conversions and parsing of quantities written with units.
+"""Unit conversions and strict parsing of quantities written with units.
 
-SI internally (W, s, Hz, linear ratios), dB at the edges. Every function is
-vectorized over numpy arrays.
+SI internally (W, s, Hz, linear ratios), dB at the edges. Every conversion is vectorized
+over numpy arrays. Parsing is strict:
+
+* SI prefixes are case-sensitive (``"10 MW"`` is ten megawatts, ``"10 mW"`` ten
+  milliwatts); an unknown unit raises ``ValueError`` listing the valid ones;
+* a ``bool`` is not a number;
+* values outside a physically plausible range (:data:`SNR_DB_RANGE`,
+  :data:`POWER_W_RANGE`, ...) and values whose linear form overflows raise
+  ``ValueError`` naming the argument and the range expected.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 __all__ = [
+    "DURATION_S_RANGE",
+    "POWER_W_RANGE",
+    "SNR_DB_RANGE",
+    "as_float_array",
     "db_to_linear",
     "dbm_to_w",
     "linear_to_db",
@@ -19,8 +32,18 @@ __all__ = [
     "parse_db",
     "parse_duration",
     "parse_power",
+    "parse_snr_db",
     "w_to_dbm",
 ]
+
+SNR_DB_RANGE = (-200.0, 200.0)
+"""Plausible SNRs in dB (a received SNR outside this range is an input error)."""
+POWER_W_RANGE = (1e-30, 1e9)
+"""Plausible transmit powers and power budgets in W."""
+DURATION_S_RANGE = (1e-15, 1e9)
+"""Plausible latency caps in s."""
+BANDWIDTH_HZ_RANGE = (1e-3, 1e15)
+"""Plausible bandwidths in Hz."""
 
 
 def db_to_linear(value_db: ArrayLike) -> np.ndarray:
@@ -44,14 +67,14 @@ def w_to_dbm(power_w: ArrayLike) -> np.ndarray:
     return linear_to_db(np.asarray(power_w, dtype=float) * 1e3)
 
 
-_NUMBER = r"([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)"
+_NUMBER = r"([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?inf|nan)"
 _QUANTITY = re.compile(rf"^\s*{_NUMBER}\s*([A-Za-zµμ]*)\s*$")
 
-_POWER_SCALE_W = {"w": 1.0, "kw": 1e3, "mw": 1e-3, "uw": 1e-6, "µw": 1e-6, "μw": 1e-6,
-                  "nw": 1e-9, "pw": 1e-12}
+_POWER_SCALE_W = {"W": 1.0, "kW": 1e3, "MW": 1e6, "GW": 1e9, "mW": 1e-3, "uW": 1e-6,
+                  "µW": 1e-6, "μW": 1e-6, "nW": 1e-9, "pW": 1e-12, "fW": 1e-15}
 _DURATION_SCALE_S = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ns": 1e-9,
                      "min": 60.0}
-_BANDWIDTH_SCALE_HZ = {"hz": 1.0, "khz": 1e3, "mhz": 1e6, "ghz": 1e9}
+_BANDWIDTH_SCALE_HZ = {"Hz": 1.0, "kHz": 1e3, "MHz": 1e6, "GHz": 1e9, "THz": 1e12}
 
 
 def _split_quantity(value: str, argument: str) -> tuple[float, str]:
@@ -61,45 +84,105 @@ def _split_quantity(value: str, argument: str) -> tuple[float, str]:
     return float(match.group(1)), match.group(2)
 
 
-def _parse_scaled(value: str | float | ArrayLike, argument: str, scales: dict[str, float],
+def as_float_array(value: Any, argument: str) -> np.ndarray:
+    """``value`` as a float array; ``ValueError`` naming ``argument`` for bools and non-numbers."""
+    if isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{argument}: expected a number, got the bool {value!r}")
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{argument}: expected a number or an array of numbers, got {value!r}") \
+            from exc
+    if arr.dtype == bool:
+        raise ValueError(f"{argument}: expected numbers, got booleans")
+    if arr.dtype.kind in "USO":
+        return _strings_to_float(arr, argument)
+    if arr.dtype.kind not in "iuf":
+        raise ValueError(f"{argument}: expected real numbers, got dtype {arr.dtype}")
+    try:
+        return arr.astype(float)
+    except OverflowError as exc:
+        raise ValueError(f"{argument}: value overflows a float") from exc
+
+
+def _strings_to_float(arr: np.ndarray, argument: str) -> np.ndarray:
+    out = np.empty(arr.shape)
+    for index, item in np.ndenumerate(arr):
+        if isinstance(item, (bool, np.bool_)):
+            raise ValueError(f"{argument}: expected a number, got the bool {item!r}")
+        try:
+            out[index] = float(item)
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise ValueError(f"{argument}: cannot read {item!r} as a number") from exc
+    return out
+
+
+def _check_range(value: np.ndarray, argument: str, bounds: tuple[float, float], unit: str) -> None:
+    lo, hi = bounds
+    if not np.all(np.isfinite(value)):
+        raise ValueError(f"{argument}: must be finite (no NaN or inf), in {unit}")
+    if np.any(value < lo) or np.any(value > hi):
+        bad = value[(value < lo) | (value > hi)].flat[0]
+        raise ValueError(f"{argument}: {bad:.6g} {unit} is outside the plausible range "
+                         f"[{lo:g}, {hi:g}] {unit}")
+
+
+def _parse_scaled(value: Any, argument: str, scales: dict[str, float],
                   default_unit: str) -> float | np.ndarray:
-    if not isinstance(value, str):
-        return np.asarray(value, dtype=float) if np.ndim(value) else float(value)
-    number, unit = _split_quantity(value, argument)
-    unit = unit or default_unit
-    key = unit.lower() if unit.lower() in scales else unit
-    if key not in scales:
-        valid = ", ".join(sorted(scales))
-        raise ValueError(f"{argument}: unknown unit {unit!r} in {value!r}; valid units: {valid}")
-    return number * scales[key]
+    if isinstance(value, str):
+        number, unit = _split_quantity(value, argument)
+        unit = unit or default_unit
+        if unit not in scales:
+            hint = [k for k in scales if k.lower() == unit.lower()]
+            extra = f" (units are case-sensitive: did you mean {hint[0]!r}?)" if hint else ""
+            raise ValueError(f"{argument}: unknown unit {unit!r} in {value!r}{extra}; valid units: "
+                             f"{', '.join(scales)}")
+        return number * scales[unit]
+    arr = as_float_array(value, argument)
+    return arr if arr.ndim else float(arr)
 
 
-def parse_power(value: str | float | ArrayLike, argument: str = "budget") -> float | np.ndarray:
+def parse_power(value: Any, argument: str = "budget", *,
+                bounds: tuple[float, float] | None = POWER_W_RANGE) -> float | np.ndarray:
     """Parse a power into watts.
 
-    Accepts numbers (watts) and strings such as ``"10 mW"``, ``"0.01 W"``,
-    ``"10 dBm"`` or ``"-20 dBW"``.
+    Accepts numbers (watts), arrays, and strings such as ``"10 mW"``, ``"0.01 W"``,
+    ``"10 dBm"`` or ``"-20 dBW"``. With ``bounds`` (default :data:`POWER_W_RANGE`) the
+    value must be finite and inside them.
     """
     if isinstance(value, str):
         number, unit = _split_quantity(value, argument)
-        if unit.lower() == "dbm":
-            return float(dbm_to_w(number))
-        if unit.lower() == "dbw":
-            return float(db_to_linear(number))
-    return _parse_scaled(value, argument, _POWER_SCALE_W, "W")
+        if unit in ("dBm", "dBW"):
+            with np.errstate(over="ignore"):
+                out = float(db_to_linear(number)) * (1e-3 if unit == "dBm" else 1.0)
+        else:
+            out = _parse_scaled(value, argument, _POWER_SCALE_W | {"dBm": 0, "dBW": 0}, "W")
+    else:
+        out = _parse_scaled(value, argument, _POWER_SCALE_W, "W")
+    if bounds is not None:
+        _check_range(np.asarray(out), argument, bounds, "W")
+    return out
 
 
-def parse_duration(value: str | float | ArrayLike, argument: str = "budget") -> float | np.ndarray:
+def parse_duration(value: Any, argument: str = "budget", *,
+                   bounds: tuple[float, float] | None = DURATION_S_RANGE) -> float | np.ndarray:
     """Parse a duration into seconds (``"20 ms"``, ``"0.02 s"``, or a number of seconds)."""
-    return _parse_scaled(value, argument, _DURATION_SCALE_S, "s")
+    out = _parse_scaled(value, argument, _DURATION_SCALE_S, "s")
+    if bounds is not None:
+        _check_range(np.asarray(out), argument, bounds, "s")
+    return out
 
 
-def parse_bandwidth(value: str | float | ArrayLike, argument: str = "bandwidth") -> float | np.ndarray:
+def parse_bandwidth(value: Any, argument: str = "bandwidth",
+                    *, bounds: tuple[float, float] | None = BANDWIDTH_HZ_RANGE) -> float | np.ndarray:
     """Parse a bandwidth into hertz (``"1 MHz"``, ``"200 kHz"``, or a number of hertz)."""
-    return _parse_scaled(value, argument, _BANDWIDTH_SCALE_HZ, "Hz")
+    out = _parse_scaled(value, argument, _BANDWIDTH_SCALE_HZ, "Hz")
+    if bounds is not None:
+        _check_range(np.asarray(out), argument, bounds, "Hz")
+    return out
 
 
-def parse_db(value: str | float | ArrayLike, argument: str = "target") -> tuple[float, bool]:
+def parse_db(value: Any, argument: str = "target") -> tuple[float, bool]:
     """Parse a value that may be written in dB.
 
     Returns ``(number, is_db)``: ``"30dB"`` gives ``(30.0, True)``, ``0.01`` gives
@@ -107,9 +190,38 @@ def parse_db(value: str | float | ArrayLike, argument: str = "target") -> tuple[
     """
     if isinstance(value, str):
         number, unit = _split_quantity(value, argument)
-        if unit.lower() == "db":
+        if unit == "dB":
             return number, True
         if unit:
-            raise ValueError(f"{argument}: expected a number or a value in dB, got {value!r}")
+            raise ValueError(f"{argument}: expected a number or a value in dB (e.g. '30 dB'), "
+                             f"got {value!r}")
         return number, False
-    return float(value), False
+    return float(as_float_array(value, argument)), False
+
+
+def parse_snr_db(value: Any, argument: str = "snr") -> np.ndarray:
+    """Parse SNRs in dB: numbers, arrays, ``"12 dB"`` strings or sequences of them.
+
+    Returns a float array of the input's shape. Raises ``ValueError`` naming ``argument``
+    for non-numbers, bools, non-finite values and values outside :data:`SNR_DB_RANGE`.
+    """
+    if isinstance(value, str):
+        out = np.asarray(_db_number(value, argument))
+    elif isinstance(value, Sequence) and not isinstance(value, np.ndarray) \
+            and any(isinstance(v, str) for v in np.ravel(np.asarray(value, dtype=object))):
+        obj = np.asarray(value, dtype=object)
+        out = np.empty(obj.shape)
+        for index, item in np.ndenumerate(obj):
+            out[index] = _db_number(item, argument) if isinstance(item, str) \
+                else float(as_float_array(item, argument))
+    else:
+        out = as_float_array(value, argument)
+    _check_range(out, argument, SNR_DB_RANGE, "dB")
+    return out
+
+
+def _db_number(text: str, argument: str) -> float:
+    number, unit = _split_quantity(text, argument)
+    if unit not in ("", "dB"):
+        raise ValueError(f"{argument}: expected an SNR in dB (e.g. '12 dB'), got {text!r}")
+    return number

@@ -1,55 +1,86 @@
 """The min-power problem of Xu et al. for both transmission schemes.
 
-For streams i = 1..I with per-stream full-budget SNR snr_i (the received SNR stream i
-would see with the whole budget P_max), allocating power q_i gives the received SNR
-snr_i · q_i / P_max and the error rate Φ_i = ψ_i (uncoded BPSK BER, eq. 21) or
-Ψ_i (finite-blocklength BLER, eq. 23). The problem is
+For streams i = 1..I with per-stream received SNR snr_i at the reference transmit power
+P_ref (``reference_power_w``, default the budget P_max), allocating power q_i gives the
+received SNR snr_i · q_i / P_ref and the error rate Φ_i = ψ_i (uncoded BPSK BER,
+eq. 21) or Ψ_i (finite-blocklength BLER, eq. 23). The problem is
 
     minimize_q   Σ_i Z_i q_i                       (Z_i = K_i uncoded, N_i coded)
     subject to   P_scheme(Φ_1(q_1), ..., Φ_I(q_I)) ≤ P̄
                  Σ_i q_i ≤ P_max,   q_i ≥ 0.
 
-Writing Φ_i as the variable, the power a stream needs is
-q_i = P_max · s_i(Φ_i) / snr_i with s_i the SNR that achieves Φ_i, so the
-objective is Σ_i w_i s_i(Φ_i) with weights w_i = Z_i P_max / snr_i and the
-constraint set depends only on the table and P̄, not on the channel.
+Writing Φ_i as the variable, the power a stream needs is q_i = P_ref · s_i(Φ_i) / snr_i
+with s_i the SNR that achieves Φ_i. Internally the SNRs are rescaled to the budget,
+γ_i = snr_i · P_max / P_ref, so q_i = P_max · s_i(Φ_i) / γ_i; the objective is
+Σ_i w_i s_i(Φ_i) with weights w_i = Z_i P_max / γ_i, and the constraint set depends only
+on the table and P̄, not on the channel.
 """
 
 from __future__ import annotations
 
-import os
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import ndtri
 
-from semopt import tables
 from semopt.link import bpsk, fbl
-from semopt.tables.perception import MAX_ERROR_RATE, SCHEMES, PerceptionTable
-from semopt.units import db_to_linear, parse_power
+from semopt.options import Option
+from semopt.problems.base import Problem
+from semopt.registry import register_problem
+from semopt.result import INFEASIBLE, NUMERICAL_ERROR, OPTIMAL, Allocation, build_allocation
+from semopt.tables.perception import MAX_ERROR_RATE, SCHEMES
+from semopt.units import as_float_array, db_to_linear, linear_to_db, parse_power, parse_snr_db
+from solvers.curve import golden_section
 
-__all__ = ["MinPowerInputs", "MinPowerProblem"]
+__all__ = ["MinPowerInputs", "MinPowerProblem", "MinPowerSolution"]
 
 SNAP_DECADES = 1e-12
 """Error rates this close to Φ_max (in log10) are treated as Φ_max: the stream is off."""
 LOG10_BLER_MIN = -15.0
 """Smallest BLER the coded scheme searches (P̄ must exceed P_best by more than this)."""
+PERCEPTION_TOL = 1e-9
+"""Absolute tolerance of the perception recheck."""
+BUDGET_RTOL = 1e-9
+"""Relative tolerance of the budget recheck."""
 
 
-class MinPowerInputs:
-    """Validated, broadcast call data: linear full-budget SNR, budget, target."""
+class MinPowerSolution(NamedTuple):
+    """What a min-power method returns for a batch of B realizations.
 
-    def __init__(self, snr_linear: np.ndarray, budget_w: np.ndarray, target: np.ndarray,
-                 batch_shape: tuple[int, ...]) -> None:
-        self.snr_linear = snr_linear
-        self.budget_w = budget_w
-        self.target = target
-        self.batch_shape = batch_shape
+    ``log10_rates`` (B, I): log10 error rates (NaN rows: the method found no
+    budget-feasible point); ``required_snr`` (B, I): the linear received SNRs achieving
+    them, when the method computed them anyway (else None); ``iterations`` (the largest
+    over the batch) and ``evaluations`` (total) as defined by :class:`Allocation`.
+    """
+
+    log10_rates: np.ndarray
+    required_snr: np.ndarray | None
+    iterations: int
+    evaluations: int
 
 
-class MinPowerProblem:
-    """Scenario of the min-power problem: a perception table, a scheme, stream lengths.
+class MinPowerInputs(NamedTuple):
+    """Validated, broadcast call data, flattened to B = prod(batch_shape) rows.
+
+    ``snr_linear`` (B, I): linear received SNR γ_i at the **budget** (the user's SNR
+    rescaled from the reference power); ``budget_w`` (B,); ``target`` (B,) P̄;
+    ``batch_shape`` of the call.
+    """
+
+    snr_linear: np.ndarray
+    budget_w: np.ndarray
+    target: np.ndarray
+    batch_shape: tuple[int, ...]
+
+
+def _reference_power(value: Any, name: str) -> float:
+    return float(parse_power(value, name))
+
+
+@register_problem
+class MinPowerProblem(Problem):
+    """Least total power Σ Z_i q_i meeting a perception target P̄ (Xu et al.).
 
     Parameters
     ----------
@@ -64,22 +95,48 @@ class MinPowerProblem:
         K_i/N_i for the coded scheme (default: the table's).
     log_term : bool
         Include the ½·log2(N) term of the normal approximation in eq. 23.
+    reference_power_w : float or str, optional
+        Transmit power at which ``snr`` is measured (default: the budget).
+
+    Notes
+    -----
+    ``allocate(snr, budget, target)``: ``snr`` in dB, scalar, ``(I,)`` or ``(..., I)``
+    (a batch of channel realizations), the received SNR per stream at
+    ``reference_power_w``; ``budget`` the total power cap P_max (W, ``"10 mW"``,
+    ``"10 dBm"``); ``target`` the perception value P̄ to stay under, inside
+    (P_best, P_worst) of the table and scheme. ``objective`` is Σ_i Z_i q_i in W·symbol.
     """
 
-    def __init__(self, *, table: str | os.PathLike[str] | PerceptionTable = "xu2025-kodak-clip",
-                 scheme: str = "discard", bits: ArrayLike | None = None,
-                 code_rate: ArrayLike | None = None, log_term: bool = False) -> None:
-        loaded = tables.load(table)
-        if not isinstance(loaded, PerceptionTable):
-            raise ValueError(f"table: {loaded.name!r} is a {loaded.kind!r} table; the min-power "
-                             "problem needs a 'perception' table")
-        if scheme not in SCHEMES:
-            raise ValueError(f"scheme: must be one of {SCHEMES}, got {scheme!r}")
+    name = "min-power"
+    description = "least total power (Σ Z_i q_i) meeting a perception target (Xu et al.)"
+    default_method = "global-search"
+    table_kinds = ("perception",)
+    default_table = "xu2025-kodak-clip"
+    snr = "per-stream received SNR in dB at reference_power_w (default: the budget)"
+    budget = "total transmit power cap P_max in W ('10 mW', '10 dBm')"
+    target = "perception value P̄ to stay under, in (P_best, P_worst) of the table"
+    objective = "Σ_i Z_i q_i in W·symbol (Z_i = K_i uncoded, N_i coded)"
+    options = {
+        "scheme": Option("discard", "coded discard-with-error (BLER) or uncoded "
+                         "forward-with-error (BER)", kind="str", choices=SCHEMES),
+        "bits": Option(None, "payload bits K_i per stream (default: the table's)", unit="bit",
+                       kind="ints"),
+        "code_rate": Option(None, "code rate K_i/N_i, one value or one per stream, coded "
+                            "scheme (default: the table's)", kind="floats"),
+        "log_term": Option(False, "include the ½·log2(N) term of the finite-blocklength "
+                           "normal approximation", kind="bool"),
+        "reference_power_w": Option(None, "transmit power at which snr is measured "
+                                    "(default: the budget)", unit="W", kind="power",
+                                    parse=_reference_power),
+    }
+
+    def __init__(self, *, table: Any = None, **options: Any) -> None:
+        super().__init__(table=table, **options)
+        loaded = self.table
+        scheme, bits, code_rate = self.scheme, self.bits, self.code_rate
         if scheme not in loaded.schemes:
             raise ValueError(f"scheme: table {loaded.name!r} has no {scheme!r} data; "
                              f"available: {loaded.schemes}")
-        self.table = loaded
-        self.scheme = scheme
         self.n_streams = loaded.n_streams
         self.bits = self._per_stream(bits, [s.bits for s in loaded.streams], "bits")
         if np.any(self.bits <= 0) or np.any(self.bits != np.round(self.bits)):
@@ -89,7 +146,7 @@ class MinPowerProblem:
         if np.any(self.code_rate <= 0) or np.any(self.code_rate > 1):
             raise ValueError("code_rate: must lie in (0, 1]")
         self.blocklength = np.round(self.bits / self.code_rate)
-        self.log_term = bool(log_term)
+        self.log_term = bool(self.log_term)
         self.symbols = self.bits if scheme == "forward" else self.blocklength
         self.max_error_rate = MAX_ERROR_RATE[scheme]
         self.log10_max = float(np.log10(self.max_error_rate))
@@ -108,41 +165,40 @@ class MinPowerProblem:
                              f"got {arr.shape[0] if arr.ndim else 1}")
         return arr.astype(float)
 
-    def describe(self) -> dict[str, Any]:
-        return {"table": self.table.name, "scheme": self.scheme, "bits": self.bits,
-                "code_rate": self.code_rate, "symbols": self.symbols}
-
     # -- input validation --------------------------------------------------------------
     def parse(self, snr: ArrayLike, budget: Any, target: ArrayLike) -> MinPowerInputs:
-        """Validate and broadcast ``(snr_db, budget, target)``.
-
-        ``snr`` is a scalar (all streams), shape ``(I,)`` (one per stream), or
-        ``(..., I)`` / ``(..., 1)`` for a batch of channel realizations.
-        """
-        snr_db = np.asarray(snr, dtype=float)
+        """Validate and broadcast ``(snr_db, budget, target)`` (see the class notes)."""
+        snr_db = parse_snr_db(snr, "snr")
         if snr_db.ndim == 0:
             snr_db = np.full(self.n_streams, float(snr_db))
         if snr_db.shape[-1] not in (1, self.n_streams):
             raise ValueError(f"snr: wrong number of streams: last dimension {snr_db.shape[-1]}, "
                              f"expected {self.n_streams} (or 1, or a scalar)")
-        if not np.all(np.isfinite(snr_db)):
-            raise ValueError("snr: must be finite (no NaN or inf), in dB")
         snr_db = np.broadcast_to(snr_db, snr_db.shape[:-1] + (self.n_streams,))
-        budget_w = np.asarray(parse_power(budget, "budget") if isinstance(budget, str)
-                              else budget, dtype=float)
-        if not np.all(np.isfinite(budget_w)) or np.any(budget_w <= 0):
-            raise ValueError(f"budget: must be a positive, finite power in W (or '10 mW', "
-                             f"'10 dBm'), got {budget!r}")
-        target_arr = np.asarray(target, dtype=float)
+        budget_w = np.asarray(parse_power(budget, "budget"), dtype=float)
+        target_arr = as_float_array(target, "target")
         if not np.all(np.isfinite(target_arr)) or np.any(target_arr <= self.best) \
                 or np.any(target_arr >= self.worst):
             raise ValueError(f"target: perception value P̄ must lie in ({self.best:.6g}, "
                              f"{self.worst:.6g}) (best, worst) for table {self.table.name!r}, "
                              f"{self.scheme} scheme; got {target!r}")
-        batch_shape = np.broadcast_shapes(snr_db.shape[:-1], budget_w.shape, target_arr.shape)
-        snr_linear = np.broadcast_to(db_to_linear(snr_db), batch_shape + (self.n_streams,))
-        return MinPowerInputs(snr_linear, np.broadcast_to(budget_w, batch_shape),
-                              np.broadcast_to(target_arr, batch_shape), batch_shape)
+        try:
+            batch_shape = np.broadcast_shapes(snr_db.shape[:-1], budget_w.shape, target_arr.shape)
+        except ValueError as exc:
+            raise ValueError(f"snr, budget, target: batch shapes {snr_db.shape[:-1]}, "
+                             f"{budget_w.shape}, {target_arr.shape} do not broadcast") from exc
+        reference = budget_w if self.reference_power_w is None else self.reference_power_w
+        gain = np.asarray(budget_w / reference)
+        snr_at_budget = db_to_linear(snr_db) * gain[..., None]
+        if not np.all(np.isfinite(snr_at_budget)) or np.any(snr_at_budget <= 0):
+            raise ValueError("snr: the SNR rescaled to the budget overflows or underflows; "
+                             "check snr, budget and reference_power_w")
+        n = self.n_streams
+        flat = (int(np.prod(batch_shape, dtype=int)),)
+        return MinPowerInputs(
+            np.broadcast_to(snr_at_budget, batch_shape + (n,)).reshape(flat + (n,)),
+            np.broadcast_to(budget_w, batch_shape).reshape(flat),
+            np.broadcast_to(target_arr, batch_shape).reshape(flat), batch_shape)
 
     # -- link: error rate <-> SNR ---------------------------------------------------------
     def required_snr(self, error_rate: np.ndarray) -> np.ndarray:
@@ -222,10 +278,135 @@ class MinPowerProblem:
         return np.where(out > self.log10_max - SNAP_DECADES, self.log10_max, out)
 
     # -- costs ---------------------------------------------------------------------------
-    def powers(self, error_rate: np.ndarray, inputs: MinPowerInputs) -> np.ndarray:
-        """q_i = P_max · s_i(Φ_i) / snr_i (W)."""
-        return inputs.budget_w[..., None] * self.required_snr(error_rate) / inputs.snr_linear
+    def powers(self, error_rate: np.ndarray, snr_linear: np.ndarray,
+               budget_w: np.ndarray) -> np.ndarray:
+        """q_i = P_max · s_i(Φ_i) / γ_i (W); ``snr_linear`` γ at the budget, (B, I)."""
+        return budget_w[..., None] * self.required_snr(error_rate) / snr_linear
 
-    def weights(self, inputs: MinPowerInputs) -> np.ndarray:
-        """w_i = Z_i P_max / snr_i so that Σ Z_i q_i = Σ w_i s_i(Φ_i)."""
-        return self.symbols * inputs.budget_w[..., None] / inputs.snr_linear
+    def weights(self, snr_linear: np.ndarray, budget_w: np.ndarray) -> np.ndarray:
+        """w_i = Z_i P_max / γ_i so that Σ Z_i q_i = Σ w_i s_i(Φ_i)."""
+        return self.symbols * budget_w[..., None] / snr_linear
+
+    # -- result ----------------------------------------------------------------------------
+    def assemble(self, inputs: MinPowerInputs, solution: MinPowerSolution, *, method: str,
+                 wall_time_s: float) -> Allocation:
+        """Recheck every row with the link model and build the :class:`Allocation`.
+
+        A row is ``optimal`` only if its powers are finite and non-negative, their sum is
+        within the budget, and the perception recomputed from the error rates the powers
+        *achieve* (link model evaluated at q_i, float64) meets P̄. Other rows return the
+        best perception reachable within the budget (``infeasible``), or
+        ``numerical_error`` where the method's numbers are not finite.
+        """
+        log_rates = np.asarray(solution.log10_rates, dtype=float)
+        required = np.full(log_rates.shape, np.nan) if solution.required_snr is None \
+            else np.array(solution.required_snr, dtype=float)
+        snr, budget, target = inputs.snr_linear, inputs.budget_w, inputs.target
+        solved = np.all(np.isfinite(log_rates), axis=-1)
+        rates = np.where(solved[:, None], 10.0 ** np.minimum(np.where(solved[:, None], log_rates, 0),
+                                                             self.log10_max), self.max_error_rate)
+        missing = solved & np.any(np.isnan(required), axis=-1)
+        if np.any(missing):
+            required[missing] = self.required_snr(rates[missing])
+        required = np.where(solved[:, None], required, 0.0)
+        with np.errstate(invalid="ignore", over="ignore"):
+            power = budget[:, None] * required / snr
+            total = power.sum(axis=-1)
+            finite = np.all(np.isfinite(power) & (power >= 0), axis=-1)
+            achieved = self.error_rate(np.where(finite[:, None], power / budget[:, None] * snr, 0.0))
+            achieved = np.where(power == 0, self.max_error_rate, achieved)
+            rechecked = self.perception(np.where(finite[:, None], achieved, self.max_error_rate))
+        numerical = solved & ~finite
+        ok = solved & finite & (rechecked <= target + PERCEPTION_TOL) \
+            & (total <= budget * (1.0 + BUDGET_RTOL))
+        perception = np.where(ok, rechecked, np.nan)
+        over_budget = solved & finite & ~ok
+        bad = np.flatnonzero(~ok)
+        if bad.size:
+            rates[bad], perception[bad] = self.best_within_budget(snr[bad])
+            power[bad] = self.powers(rates[bad], snr[bad], budget[bad])
+            total[bad] = power[bad].sum(axis=-1)
+        status = np.where(ok, OPTIMAL, np.where(numerical, NUMERICAL_ERROR, INFEASIBLE))
+        received = snr * power / budget[:, None]
+        with np.errstate(divide="ignore"):
+            capacity = np.log2(1.0 + received)
+        return build_allocation(
+            inputs.batch_shape, method=method, problem=self.name, success=ok, status=status,
+            message=self._message(ok, over_budget, numerical, perception, inputs, total),
+            power_w=power, error_rate=rates, perception=perception, objective=power @ self.symbols,
+            iterations=solution.iterations, evaluations=solution.evaluations,
+            wall_time_s=wall_time_s,
+            extras={"scheme": self.scheme, "table": self.table.name,
+                    "symbols": self.symbols.astype(int).tolist(),
+                    "streams": [s.name for s in self.table.streams]},
+            batch_extras={"received_snr_db": linear_to_db(received),
+                          "capacity_bits_per_use": capacity})
+
+    def _message(self, ok: np.ndarray, over_budget: np.ndarray, numerical: np.ndarray,
+                 perception: np.ndarray, inputs: MinPowerInputs, total: np.ndarray) -> str:
+        target, budget = inputs.target, inputs.budget_w
+        if ok.size == 1:
+            if ok[0]:
+                return (f"target P̄ = {target[0]:.6g} met with total power "
+                        f"{total[0]:.6g} W ≤ budget {budget[0]:.6g} W")
+            if numerical[0]:
+                why = "the method returned non-finite powers"
+            elif over_budget[0]:
+                why = (f"this method's allocation needs more than the budget {budget[0]:.6g} W "
+                       "or misses P̄ when rechecked")
+            else:
+                why = f"not reachable within the budget {budget[0]:.6g} W"
+            return (f"infeasible: P̄ = {target[0]:.6g} is {why}; the best achievable "
+                    f"perception with the full budget is {perception[0]:.6g} (allocation returned)")
+        n_bad = int(np.count_nonzero(~ok))
+        msg = f"{ok.size - n_bad} of {ok.size} realizations meet the target"
+        if n_bad:
+            msg += (f"; {n_bad} infeasible (best achievable perception returned for those, "
+                    f"median {np.median(perception[~ok]):.6g})")
+        if np.any(numerical):
+            msg += f"; {int(np.count_nonzero(numerical))} with non-finite method output"
+        return msg
+
+    def best_within_budget(self, snr_linear: np.ndarray, n_scan: int = 257,
+                           seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """Least perception with Σ q_i = P_max: the error rates (B, I) and the perception (B,).
+
+        ``snr_linear`` (B, I) is γ at the budget. Two streams: a scan of the power split
+        t = q_1/P_max on ``n_scan`` points, then golden-section refinement in the cells
+        around the best point. More streams: the simplex vertices and seeded Dirichlet
+        samples.
+        """
+        n = self.n_streams
+        snr = np.asarray(snr_linear, dtype=float)
+
+        def perception_at(fractions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            rates = self.error_rate(snr[:, None, :] * fractions)
+            return rates, self.perception(rates)
+
+        if n == 1:
+            fractions = np.ones((1, 1))
+        elif n == 2:
+            t = np.linspace(0.0, 1.0, n_scan)
+            fractions = np.stack([t, 1.0 - t], axis=-1)
+        else:
+            rng = np.random.default_rng(seed)
+            fractions = np.vstack([np.eye(n), rng.dirichlet(np.ones(n), size=400 * n)])
+        rates, p = perception_at(fractions[None])
+        k = np.argmin(p, axis=-1)
+        rows = np.arange(len(k))
+        best_rates, best_p = rates[rows, k], p[rows, k]
+        if n == 2:
+            step = 1.0 / (n_scan - 1)
+            lo, hi = np.maximum(k - 1, 0) * step, np.minimum(k + 1, n_scan - 1) * step
+
+            def along(x: np.ndarray) -> np.ndarray:
+                split = np.stack([x, 1.0 - x], axis=-1)[:, None, :]
+                return perception_at(split)[1][:, 0]
+
+            x, _ = golden_section(along, lo, hi, xtol=1e-9)
+            r_ref, p_ref = perception_at(np.stack([x, 1.0 - x], axis=-1)[:, None, :])
+            better = p_ref[:, 0] < best_p
+            best_rates = np.where(better[:, None], r_ref[:, 0], best_rates)
+            best_p = np.where(better, p_ref[:, 0], best_p)
+        return best_rates, best_p
+
