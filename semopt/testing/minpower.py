@@ -7,27 +7,35 @@ cases add fading draws (per-stream power gains) and a sweep of targets P̄.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-__all__ = ["MinPowerReference", "reference_problems"]
+from semopt.result import Allocation
+from semopt.testing import ReferenceProblem
+
+__all__ = ["check_allocation", "reference_problems"]
 
 
-@dataclass(frozen=True)
-class MinPowerReference:
-    """One reference instance: table, scheme, per-stream SNR (dB), budget (W), target P̄."""
+def check_allocation(problem_options: dict, snr_db: np.ndarray, budget_w: float, target: float,
+                     allocation: Allocation, *, reference_power_w: float | None = None) -> list[str]:
+    """Independent recheck: error rates recomputed from the powers with the link model."""
+    from semopt.problems.minpower import MinPowerProblem
 
-    name: str
-    table: str
-    scheme: str
-    snr_db: tuple[float, ...]
-    budget_w: float
-    target: float
+    problem = MinPowerProblem(**problem_options)
+    reference = budget_w if reference_power_w is None else reference_power_w
+    power = np.atleast_2d(np.asarray(allocation.power_w, dtype=float))
+    snr = 10.0 ** (np.atleast_2d(np.asarray(snr_db, dtype=float)) / 10.0)
+    rates = problem.error_rate(snr * power / reference)
+    rates = np.where(power == 0, problem.max_error_rate, rates)
+    perception = problem.perception(rates)
+    ok = np.atleast_1d(allocation.success)
+    out = []
+    if np.any(ok & (perception > target + 1e-9)):
+        out.append(f"recomputed perception {np.max(perception[ok]):.9g} exceeds the target {target}")
+    return out
 
 
 def reference_problems(n_targets: int = 6, fading_draws: int = 2,
-                       seed: int = 7) -> list[MinPowerReference]:
+                       seed: int = 7) -> list[ReferenceProblem]:
     """Reference instances on both shipped tables and both schemes.
 
     Targets are spread over (P_best, P_worst) of each table and scheme; SNRs are the
@@ -46,6 +54,13 @@ def reference_problems(n_targets: int = 6, fading_draws: int = 2,
                 gains_db = 10 * np.log10(rng.exponential(1.0, size=2)) if d else np.zeros(2)
                 snr = tuple(float(x) for x in 22.0 + gains_db)
                 for t in targets:
-                    out.append(MinPowerReference(f"{name}/{scheme}/draw{d}/P{t:.4f}", name, scheme,
-                                                 snr, 0.01, float(t)))
+                    options = {"table": name, "scheme": scheme}
+
+                    def check(allocation: Allocation, options: dict = options, snr: tuple = snr,
+                              t: float = float(t)) -> list[str]:
+                        return check_allocation(options, np.asarray(snr), 0.01, t, allocation)
+
+                    out.append(ReferenceProblem(f"{name}/{scheme}/draw{d}/P{t:.4f}", "min-power",
+                                                options, snr, 0.01, float(t), budget_w=0.01,
+                                                check=check))
     return out
