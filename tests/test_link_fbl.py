@@ -169,3 +169,84 @@ def test_bler_increasing_in_k(snr: float, k1: float, k2: float, n: float) -> Non
 def test_snr_for_bler_decreasing(p1: float, p2: float, rate: float) -> None:
     lo, hi = min(p1, p2), max(p1, p2)
     assert fbl.snr_for_bler(hi, rate * 100, 100) <= fbl.snr_for_bler(lo, rate * 100, 100)
+
+
+def _mp_snr_bracketed(psi: float, rate: float, n: float) -> mp.mpf:
+    """snr solving eq. 23 at mp.dps digits for the float rate ``rate`` = k/n (bit/use).
+
+    g(z) = (z − ρ)/sqrt(V(z)) − α is strictly increasing in z = ln(1 + snr) (its
+    derivative has the sign of 1 − e^(−2z)(1 + z − ρ) > 0 for z > ρ, and is positive
+    for z < ρ), so the root is unique. It is polished by an mpmath secant from a
+    starting point and then certified by a sign change of g at z·(1 ± 1e-30).
+    """
+    q_inv = -mp.sqrt(2) * mp.erfinv(2 * mp.mpf(psi) - 1)  # Q^-1(psi) = -Phi^-1(psi)
+    alpha = q_inv / mp.sqrt(mp.mpf(n))
+    rho = mp.mpf(rate) * mp.log(2)
+
+    def g(z):
+        return (z - rho) / mp.sqrt(-mp.expm1(-2 * z)) - alpha
+
+    # start: the float numeric inverse (any nearby point works; certified below)
+    start = mp.log1p(mp.mpf(float(fbl.snr_for_bler(psi, rate * n, n, method="numeric"))))
+    z = mp.findroot(g, (start * (1 - mp.mpf("1e-6")), start * (1 + mp.mpf("1e-6"))),
+                    solver="secant", tol=mp.mpf(10) ** (-2 * mp.mp.dps + 10))
+    delta = z * mp.mpf("1e-30")
+    assert g(z - delta) < 0 < g(z + delta), (psi, rate, n)
+    return mp.expm1(z)
+
+
+LOW_RATES = 10.0 ** np.arange(-9.0, 0.0, 1.0)  # K/N from 1e-9 to 0.1 bit/use
+RATE_PSI = np.concatenate([np.geomspace(1e-12, 0.5, 9),
+                           0.5 - np.array([1e-9, 1e-6, 1e-3]),  # alpha -> 0+
+                           0.5 + np.array([1e-9, 1e-4, 0.2, 0.4999])])  # "middle" branch
+
+
+@pytest.mark.parametrize("n", [1.0, 100.0, 1e5, 1e7])
+def test_exact_at_very_low_rates_against_mpmath(n: float) -> None:
+    """Regression: the bare Lambert-W closed form loses digits where the SNR is small.
+
+    Below ~1e-5 bit/use (and for Psi near 1/2 or long blocks) the terms x and
+    log(1 − (x/2α)²) of the Lambert-W equation nearly cancel, and the bare closed
+    form was off by up to ~3e-6 relative. ``snr_for_bler`` now detects that by an
+    a-posteriori Newton estimate and uses the numeric inverse there: relative 1e-14
+    over K/N from 1e-9 and Psi from 1e-12 to 0.5 (and above).
+    """
+    mp.mp.dps = 50
+    psi, rate = np.meshgrid(RATE_PSI, LOW_RATES, indexing="ij")
+    got = fbl.snr_for_bler(psi, rate * n, n)
+    numeric = fbl.snr_for_bler(psi, rate * n, n, method="numeric")
+    ref = np.array([[float(_mp_snr_bracketed(p, r, n)) for p, r in zip(pr, rr)]
+                    for pr, rr in zip(psi, rate)])
+    np.testing.assert_allclose(got, ref, rtol=1e-14, atol=0)
+    np.testing.assert_allclose(numeric, ref, rtol=1e-14, atol=0)
+
+
+def test_bare_closed_form_loses_digits_where_it_is_replaced() -> None:
+    """The regime exists (so the test above can fail), and outside it nothing changes."""
+    mp.mp.dps = 50
+    psi, rate, n = 0.5 - 1e-6, 1e-9, 1000.0
+    alpha = -fbl.special.ndtri(np.array([psi])) / np.sqrt(n)
+    bare = fbl._snr_closed_form(alpha, np.array([rate]))[0]
+    ref = float(_mp_snr_bracketed(psi, rate, n))
+    assert abs(bare / ref - 1) > 1e-10
+    assert fbl.snr_for_bler(psi, rate * n, n) == pytest.approx(ref, rel=1e-14)
+    # Xu et al. operating range: the closed form is accepted as it is
+    p, r, nn = _grid()
+    kept = fbl._newton_relative_error(fbl._snr_closed_form(
+        -fbl.special.ndtri(p.ravel()) / np.sqrt(nn.ravel()), (r / nn).ravel()),
+        -fbl.special.ndtri(p.ravel()) / np.sqrt(nn.ravel()), (r / nn).ravel())
+    assert np.mean(kept <= fbl._CLOSED_FORM_RTOL) > 0.99
+
+
+@pytest.mark.parametrize("n", [100.0, 1e5])
+def test_log_term_low_effective_rate(n: float) -> None:
+    """log_term=True with an effective rate k/n − log2(n)/(2n) down to 1e-9 bit/use."""
+    mp.mp.dps = 50
+    shift = 0.5 * np.log2(n) / n
+    for eff in [1e-9, 1e-6, 1e-3]:
+        k = (eff + shift) * n
+        eff_float = k / n - shift  # the effective rate as the library forms it
+        for psi in [1e-12, 1e-3, 0.3, 0.5 - 1e-6, 0.7]:
+            ref = float(_mp_snr_bracketed(psi, eff_float, n))
+            got = fbl.snr_for_bler(psi, k, n, log_term=True)
+            assert got == pytest.approx(ref, rel=1e-14), (eff, psi, n, got, ref)
