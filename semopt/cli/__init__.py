@@ -1,11 +1,10 @@
-"""The ``semopt`` command line: ``allocate``, ``tables``, ``bench``, ``profile``.
+"""The ``semopt`` command line: ``allocate``, ``methods``, ``tables``, ``bench``, ``profile``.
 
-Each problem plugs its own ``allocate`` options in through a module listed in
-:data:`PROBLEM_CLI` that defines ``add_arguments(parser)`` and ``run(args) -> Allocation``;
-each profiling job plugs in through :data:`PROFILE_CLI` (``add_arguments(parser)`` and
-``run(args) -> int``). The ``--problem`` flag is read first, then the chosen
-problem's parser parses the rest, so ``semopt allocate --problem X --help`` shows
-that problem's flags.
+``semopt allocate`` runs any registered problem and method through
+:func:`semopt.allocate` (flags derived from the declared options, see
+:mod:`semopt.cli.allocate`); each profiling job plugs in through :data:`PROFILE_CLI`
+(a module with ``add_arguments(parser)`` and ``run(args) -> int``). Every error is one
+line on stderr with exit code 2 (``--debug`` shows the traceback).
 """
 
 from __future__ import annotations
@@ -14,46 +13,20 @@ import argparse
 import importlib
 import json
 import sys
+import traceback
 from collections.abc import Sequence
 
-from semopt.result import SolverError
+__all__ = ["PROFILE_CLI", "main"]
 
-__all__ = ["PROBLEM_CLI", "PROFILE_CLI", "main"]
-
-PROBLEM_CLI: dict[str, str] = {
-    "min-power": "semopt.cli.minpower",
-    "latency": "semopt.cli.latency",
-    "gvif": "semopt.cli.gvif",
-    "operating-point": "semopt.cli.operating_point",
-}
 PROFILE_CLI: dict[str, str] = {
     "surface": "semopt.cli.profile_surface",
     "gvif": "semopt.cli.profile_gvif",
 }
-
-
-def _allocate(argv: Sequence[str]) -> int:
-    pre = argparse.ArgumentParser(add_help=False)
-    pre.add_argument("--problem", default="min-power")
-    known, _ = pre.parse_known_args(argv)
-    if known.problem not in PROBLEM_CLI:
-        raise ValueError(f"--problem: unknown {known.problem!r}; valid problems: "
-                         f"{', '.join(sorted(PROBLEM_CLI))}")
-    module = importlib.import_module(PROBLEM_CLI[known.problem])
-    parser = argparse.ArgumentParser(
-        prog="semopt allocate",
-        description=f"Allocate resources for the {known.problem!r} problem.")
-    parser.add_argument("--problem", default="min-power", choices=sorted(PROBLEM_CLI),
-                        help="problem to solve (default: min-power)")
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
-    module.add_arguments(parser)
-    args = parser.parse_args(argv)
-    allocation = module.run(args)
-    if args.json:
-        print(allocation.to_json(indent=2))
-    else:
-        print(allocation)
-    return 0
+_EXTRA_OF_MODULE = {"torch": "profile", "torchvision": "profile", "compressai": "profile",
+                    "open_clip": "profile", "skimage": "profile", "sklearn": "profile",
+                    "PIL": "profile", "pytorch_msssim": "profile", "tqdm": "profile",
+                    "diffusers": "diffusion", "transformers": "diffusion", "dask": "dask",
+                    "distributed": "dask", "ray": "ray", "matplotlib": "plot", "mkdocs": "docs"}
 
 
 def _profile(argv: Sequence[str]) -> int:
@@ -69,21 +42,65 @@ def _profile(argv: Sequence[str]) -> int:
     return int(module.run(parser.parse_args(rest)))
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``semopt`` command."""
-    argv = list(sys.argv[1:] if argv is None else argv)
-    commands = {
-        "allocate": _allocate,
+def _methods(argv: Sequence[str]) -> int:
+    from semopt.api import format_options
+    from semopt.registry import list_methods
+
+    parser = argparse.ArgumentParser(prog="semopt methods",
+                                     description="Problems, methods and their options.")
+    parser.add_argument("--problem", default=None, help="only this problem")
+    parser.add_argument("--method", default=None, help="only this method (needs --problem)")
+    parser.add_argument("--plugin", default=None, metavar="MODULE:CLASS",
+                        help="register a user allocator first (imports the module)")
+    args = parser.parse_args(argv)
+    if args.plugin:
+        from semopt.registry import register_from_path
+
+        register_from_path(args.plugin, args.problem or "min-power", args.method)
+    if args.method and not args.problem:
+        raise ValueError("--method: needs --problem")
+    problems = [args.problem] if args.problem else list(list_methods())
+    blocks = []
+    for problem in problems:
+        methods = [args.method] if args.method else list_methods(problem)
+        blocks += [format_options(problem, m) for m in methods]
+    print("\n\n".join(blocks))
+    return 0
+
+
+def _commands() -> dict:
+    return {
+        "allocate": lambda rest: importlib.import_module("semopt.cli.allocate").main(rest),
+        "methods": _methods,
         "tables": lambda rest: importlib.import_module("semopt.cli.tables").main(rest),
         "bench": lambda rest: importlib.import_module("semopt.cli.bench").main(rest),
         "profile": _profile,
     }
+
+
+USAGE = """usage: semopt [--version] [--debug] {allocate,methods,tables,bench,profile} ...
+
+  allocate   solve an allocation problem (semopt allocate --problem P --help)
+  methods    list problems, methods, capabilities and options
+  tables     list, show, plot or validate tables
+  bench      run a benchmark (semopt bench --list)
+  profile    run a profiling job that measures a new table"""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``semopt`` command."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv[:1]
+    if debug:
+        argv = argv[1:]
+    if argv[:1] == ["--version"]:
+        from semopt import __version__
+
+        print(f"semopt {__version__}")
+        return 0
+    commands = _commands()
     if not argv or argv[0] in ("-h", "--help"):
-        print("usage: semopt {allocate,tables,bench,profile} ...\n\n"
-              "  allocate   solve an allocation problem (semopt allocate --help)\n"
-              "  tables     list, show, plot or validate perception tables\n"
-              "  bench      run a benchmark from benchmarks/ (semopt bench --list)\n"
-              "  profile    run a profiling job that measures a new table")
+        print(USAGE)
         return 0
     command, rest = argv[0], argv[1:]
     if command not in commands:
@@ -94,11 +111,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # e.g. `semopt tables show X | head`
         sys.stdout = None  # type: ignore[assignment]  # silence the flush at exit
         return 0
-    except (ValueError, SolverError) as exc:
-        if "--json" in rest:
-            print(json.dumps({"success": False, "status": "error", "message": str(exc)}))
-        print(f"semopt {command}: error: {exc}", file=sys.stderr)
+    except SystemExit as exc:  # argparse: --help (0) or a usage error (2, already printed)
+        return int(exc.code or 0) if isinstance(exc.code, int) else 2
+    except KeyboardInterrupt:
+        print(f"semopt {command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # one line, never a traceback (unless --debug)
+        if debug:
+            traceback.print_exc()
+        print(f"semopt {command}: error: {_explain(exc)}", file=sys.stderr)
+        if "--json" in rest or "--format=json" in rest:
+            print(json.dumps({"success": False, "status": "error", "message": _explain(exc)}))
         return 2
+
+
+def _explain(exc: BaseException) -> str:
+    from semopt.result import SolverError
+
+    if isinstance(exc, ModuleNotFoundError) and exc.name:
+        root = exc.name.split(".")[0]
+        extra = _EXTRA_OF_MODULE.get(root)
+        hint = f"install the extra: pip install 'semopt[{extra}]'" if extra \
+            else f"install the package {root!r}"
+        return f"needs the missing module {root!r}; {hint}"
+    if isinstance(exc, (ValueError, SolverError, OSError)):
+        return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    return f"internal error {type(exc).__name__}: {text} (rerun with semopt --debug ... for the traceback)"
 
 
 if __name__ == "__main__":  # pragma: no cover

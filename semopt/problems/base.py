@@ -53,6 +53,9 @@ class Problem(ABC):
         :func:`semopt.show_options`).
     objective : str
         What ``Allocation.objective`` holds, with its unit.
+    stream_axis : bool
+        True if ``snr`` has a last axis of streams (``(..., I)``); False if the problem
+        takes one SNR per realization (``(B,)``).
     """
 
     name: ClassVar[str] = ""
@@ -65,6 +68,7 @@ class Problem(ABC):
     budget: ClassVar[str] = ""
     target: ClassVar[str] = ""
     objective: ClassVar[str] = ""
+    stream_axis: ClassVar[bool] = False
 
     def __init__(self, *, table: Any = None, **options: Any) -> None:
         self.config = resolve_options(self.options, options, f"problem {self.name!r}")

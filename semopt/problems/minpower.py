@@ -116,6 +116,7 @@ class MinPowerProblem(Problem):
     budget = "total transmit power cap P_max in W ('10 mW', '10 dBm')"
     target = "perception value P̄ to stay under, in (P_best, P_worst) of the table"
     objective = "Σ_i Z_i q_i in W·symbol (Z_i = K_i uncoded, N_i coded)"
+    stream_axis = True
     options = {
         "scheme": Option("discard", "coded discard-with-error (BLER) or uncoded "
                          "forward-with-error (BER)", kind="str", choices=SCHEMES),
