@@ -38,6 +38,7 @@ _KIND_MODULES = [
     "semopt.tables.operating_points",
     "semopt.tables.quality_curve",
     "semopt.tables.gvif",
+    "semopt.tables.symbol_split",
 ]
 
 
