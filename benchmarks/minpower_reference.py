@@ -7,8 +7,9 @@ by import path to benchmark it beside the built-in ones:
 
     semopt bench minpower_reference --allocator mypackage.module:MyAllocator
 
-(the class takes ``table=``, ``scheme=`` keyword arguments and has
-``allocate(snr, budget, target) -> semopt.Allocation``).
+(the class takes the problem's options, e.g. ``table=``, ``scheme=``, keyword-only and
+has ``allocate(snr, budget, target) -> semopt.Allocation``; subclassing
+``semopt.allocators.minpower.MinPowerMethod`` gives all of that for free).
 """
 
 from __future__ import annotations
@@ -35,22 +36,24 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--out-dir", default=None)
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")
-    user = [semopt.register_from_path(p, "min-power").name for p in args.allocator]
+    before = set(semopt.list_methods("min-power"))
+    for path in args.allocator:
+        semopt.register_from_path(path, "min-power")
+    user = sorted(set(semopt.list_methods("min-power")) - before)
     methods = [m for m in semopt.list_methods("min-power") if m != "exhaustive"]
     cases = reference_problems(n_targets=args.targets, fading_draws=args.draws)
     rows: dict[str, dict] = {m: {"gaps": [], "times": [], "solved": 0, "violations": []}
                              for m in methods}
     for case in cases:
-        kwargs = {"table": case.table, "scheme": case.scheme}
-        truth = semopt.allocate(case.snr_db, case.budget_w, case.target, method="exhaustive",
+        kwargs = dict(case.options)
+        truth = semopt.allocate(case.snr, case.budget, case.target, method="exhaustive",
                                 **kwargs)
         for m in methods:
             t0 = time.perf_counter()
-            res = semopt.allocate(case.snr_db, case.budget_w, case.target, method=m, **kwargs)
+            res = semopt.allocate(case.snr, case.budget, case.target, method=m, **kwargs)
             rows[m]["times"].append(time.perf_counter() - t0)
             rows[m]["violations"] += [f"{case.name}: {v}" for v in
-                                      conformance_violations(res, budget_w=case.budget_w,
-                                                             target=case.target)]
+                                      conformance_violations(res, case)]
             if res.success and truth.success:
                 rows[m]["solved"] += 1
                 rows[m]["gaps"].append(res.objective / truth.objective - 1)

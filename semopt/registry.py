@@ -91,7 +91,8 @@ def register_allocator(problem: str, name: str | None = None, *,
                        replace: bool = False) -> Callable[[T], T]:
     """Class decorator registering an allocator under ``(problem, name)``.
 
-    ``name`` defaults to the class attribute ``name``. The class is not modified;
+    ``name`` defaults to the ``name`` attribute the class itself defines (an inherited one
+    does not count). The class is not modified;
     the same class may be registered under several names (aliases).
 
     Raises
@@ -103,7 +104,7 @@ def register_allocator(problem: str, name: str | None = None, *,
 
     def decorator(cls: T) -> T:
         _load_builtin()
-        method = name or getattr(cls, "name", "")
+        method = name or vars(cls).get("name", "")
         _check_name(method, "method name")
         if problem not in _PROBLEMS:
             raise ValueError(f"problem: unknown {problem!r}; valid problems: "
@@ -125,8 +126,8 @@ def register_from_path(path: str, problem: str, name: str | None = None, *,
     """Register a user allocator given as ``"package.module:ClassName"``.
 
     This **imports the module, which runs its top-level code**: only register paths you
-    trust. ``name`` defaults to the class's ``name`` attribute, else its lowercased,
-    hyphenated class name. Returns the class.
+    trust. ``name`` defaults to the ``name`` attribute the class itself defines, else its
+    lowercased, hyphenated class name. Returns the class.
     """
     module_name, sep, attr = str(path).partition(":")
     if not sep or not attr or not module_name:
@@ -138,7 +139,8 @@ def register_from_path(path: str, problem: str, name: str | None = None, *,
     cls = getattr(module, attr, None)
     if cls is None:
         raise ValueError(f"allocator path {path!r}: module {module_name!r} has no {attr!r}")
-    default = getattr(cls, "name", "") or re.sub(r"[^a-z0-9]+", "-", attr.lower()).strip("-")
+    # A class's own ``name`` (not one inherited from a built-in it subclasses).
+    default = vars(cls).get("name", "") or re.sub(r"[^a-z0-9]+", "-", attr.lower()).strip("-")
     return register_allocator(problem, name or default, replace=replace)(cls)
 
 

@@ -10,9 +10,9 @@ import semopt
 from semopt.cli import main
 
 USER_MODULE = textwrap.dedent('''
-    from semopt.allocators.minpower import UnawareAllocator
+    from semopt.allocators.minpower import UnawareMethod
 
-    class HalfwayAllocator(UnawareAllocator):
+    class HalfwayAllocator(UnawareMethod):
         """A user's allocator: the equal-SNR rule under another name."""
 ''')
 

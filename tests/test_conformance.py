@@ -1,82 +1,74 @@
 """Every registered allocator of every problem on its problem's shared reference problems.
 
-A method registered without reference problems for its problem fails here, so the
-suite grows with the registry. Checks (``semopt.testing.conformance_violations``): the
-one result type, a known status matching ``success``, non-negative finite power whose
-sum is ``total_power_w``, the budget respected where the problem caps power, a
-non-empty message; and determinism (the same call twice gives the same result).
+A problem registered without reference problems fails here, so the suite grows with the
+registry. Checks (``semopt.testing.conformance_violations``): the one result contract
+(type, shapes and dtypes of every field, known statuses matching ``success``),
+non-negative finite power whose sum is ``total_power_w``, the budget, the problem's own
+independent recheck, a non-empty message; determinism (the same call twice gives the
+same result); and the batch contract: a batch of two realizations gives fields of shape
+(2,) with the same dtypes as for every other problem.
 """
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
-from typing import Any
 
 import numpy as np
 import pytest
 
 import semopt
-from semopt.testing import conformance_violations
+from semopt.testing import conformance_violations, reference_problems
 
-
-def _minpower() -> Iterator[tuple[dict, Any, Any, Any, dict]]:
-    from semopt.testing.minpower import reference_problems
-
-    for ref in reference_problems(n_targets=3, fading_draws=2)[::3]:
-        yield ({"table": ref.table, "scheme": ref.scheme}, ref.snr_db, ref.budget_w, ref.target,
-               {"budget_w": ref.budget_w, "target": ref.target})
-
-
-def _latency() -> Iterator[tuple[dict, Any, Any, Any, dict]]:
-    from semopt.testing.latency import reference_problems
-
-    for ref in reference_problems():
-        yield ref.config(), ref.snr_db, ref.budget_w, list(ref.target_ber), {"budget_w": ref.budget_w}
-
-
-def _gvif() -> Iterator[tuple[dict, Any, Any, Any, dict]]:
-    from semopt.testing.gvif import REFERENCE_PROBLEMS, synthetic_table
-
-    table = synthetic_table()
-    for _, snr, budget, target in REFERENCE_PROBLEMS:
-        yield {"table": table}, snr, budget, target, {}
-
-
-def _operating_point() -> Iterator[tuple[dict, Any, Any, Any, dict]]:
-    from semopt.testing.operating_point import REFERENCE_PROBLEMS, illustrative_table
-
-    table = illustrative_table()
-    for case in REFERENCE_PROBLEMS:
-        yield ({"table": table, "channel": case["channel"]}, case["snr"], case["budget"],
-               case["target"], {})
-
-
-REFERENCES = {"min-power": _minpower, "latency": _latency, "gvif": _gvif,
-              "operating-point": _operating_point}
 SLOW = {("min-power", "exhaustive"), ("min-power", "slsqp"), ("min-power", "genetic"),
         ("latency", "joint-bandwidth"), ("latency", "cvxpy")}
-
 PAIRS = [(p, m) for p, methods in semopt.list_methods().items() for m in methods]
 
 
-def test_every_problem_has_reference_problems():
-    assert set(semopt.list_problems()) == set(REFERENCES)
+def _cases(problem, method):
+    cases = reference_problems(problem)
+    if (problem, method) in SLOW:
+        cases = cases[::4] if problem == "min-power" else cases[::2]
+    elif problem == "min-power":
+        cases = cases[::3]
+    return cases
+
+
+@pytest.mark.parametrize("problem", semopt.list_problems())
+def test_every_problem_has_reference_problems(problem):
+    cases = reference_problems(problem)
+    assert cases and all(c.problem == problem for c in cases)
 
 
 @pytest.mark.parametrize("problem, method", PAIRS)
 def test_conformance(problem, method):
-    cases = list(REFERENCES[problem]())
-    if (problem, method) in SLOW:
-        cases = cases[::2]
+    cases = _cases(problem, method)
     assert cases
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for config, snr, budget, target, limits in cases:
-            first = semopt.allocate(snr, budget, target, problem=problem, method=method, **config)
+        for case in cases:
+            first = semopt.allocate(case.snr, case.budget, case.target, problem=problem,
+                                    method=method, **case.options)
             assert first.method == method and first.problem == problem
-            assert conformance_violations(first, **limits) == [], (problem, method, snr, target)
-            again = semopt.allocate(snr, budget, target, problem=problem, method=method, **config)
+            assert conformance_violations(first, case) == [], (problem, method, case.name)
+            again = semopt.allocate(case.snr, case.budget, case.target, problem=problem,
+                                    method=method, **case.options)
             np.testing.assert_array_equal(np.asarray(first.power_w, float),
                                           np.asarray(again.power_w, float))
             assert first.status == again.status
+
+
+@pytest.mark.parametrize("problem, method", PAIRS)
+def test_batch_of_two_has_the_batch_shape(problem, method):
+    case = _cases(problem, method)[0]
+    snr = np.asarray(case.snr, dtype=float)
+    batch = np.stack([snr, snr + 1.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = semopt.allocate(batch, case.budget, case.target, problem=problem, method=method,
+                              **case.options)
+    assert res.batch_shape == (2,)
+    assert conformance_violations(res, budget_w=case.budget_w) == []
+    for name in ("success", "status", "objective", "perception", "total_power_w", "latency_s"):
+        assert np.shape(getattr(res, name)) == (2,), name
+    assert res.status.dtype.kind == "U" and res.success.dtype == bool
+    assert np.asarray(res.objective).dtype == float
