@@ -5,9 +5,10 @@
 shaped like Guo et al.'s compression sweep: ``C ∈ {1, 2, 4, 8, 16}`` transmitted channels
 of a 16×16 feature map (``128·C`` complex symbols, ``r = 0.0013·C``), PSNR/SSIM/CLIP
 rising and LPIPS/FID falling with both C and SNR, on AWGN and Rayleigh channels.
-:func:`brute_force_select` is a loop-per-point reference the vectorized allocators must
-match; :data:`REFERENCE_PROBLEMS` are shared cases the conformance tests run against every
-registered method.
+:func:`brute_force_select` is a loop-per-point reference the vectorized methods must
+match; :func:`reference_problems` returns the shared cases the conformance tests run
+against every registered method, each with an independent ``check``
+(:func:`check_selection`).
 """
 
 from __future__ import annotations
@@ -18,9 +19,12 @@ from typing import Any
 
 import numpy as np
 
+from semopt.result import Allocation
 from semopt.tables.operating_points import KNOWN_METRICS, OperatingPoint, OperatingPointTable
+from semopt.testing import ReferenceProblem
 
-__all__ = ["REFERENCE_PROBLEMS", "brute_force_select", "illustrative_table"]
+__all__ = ["MODES", "brute_force_select", "check_selection", "illustrative_table",
+           "reference_problems"]
 
 CHANNELS_C = (1, 2, 4, 8, 16)
 SNR_GRID_DB = (-3.0, 0.0, 3.0, 6.0, 9.0, 12.0, 15.0)
@@ -70,7 +74,14 @@ def brute_force_select(table: OperatingPointTable, snr_db: float, *, channel: st
                        caps: Mapping[str, float], targets: Mapping[str, float],
                        mode: str = "cheapest", cost: str = "symbols",
                        objective: str = "psnr", dataset: str | None = None) -> dict[str, Any]:
-    """Loop over points with ``np.interp``; returns ``{"point": name or None, ...}``."""
+    """Loop over points with ``np.interp``; returns ``{"point": name or None, "key": ...}``.
+
+    ``mode`` is ``"cheapest"`` (key: cost, then the signed objective metric) or
+    ``"best-within-budget"`` (key: signed objective metric, then cost); an unknown cost
+    ranks as ``inf``; ties go to table order.
+    """
+    if mode not in MODES:
+        raise ValueError(f"mode: must be one of {MODES}, got {mode!r}")
     best_key = None
     best_name = None
     for p in table.points:
@@ -100,15 +111,118 @@ def brute_force_select(table: OperatingPointTable, snr_db: float, *, channel: st
     return {"point": best_name, "key": best_key}
 
 
-REFERENCE_PROBLEMS: list[dict[str, Any]] = [
-    {"snr": 6.0, "budget": None, "target": {"psnr": 20.0}, "channel": "awgn"},
-    {"snr": 4.5, "budget": "1024 symbols", "target": {"psnr": 18.0, "lpips": 0.5},
-     "channel": "awgn"},
-    {"snr": 10.0, "budget": None, "target": {"lpips": 0.3}, "channel": "rayleigh"},
-    {"snr": 0.0, "budget": "0.5 ms", "target": {"ssim": 0.4}, "channel": "awgn"},
-    {"snr": 12.0, "budget": 600, "target": None, "channel": "awgn"},
-    {"snr": -3.0, "budget": None, "target": {"psnr": 40.0}, "channel": "awgn"},  # infeasible
-    {"snr": 7.3, "budget": {"symbols": 2048, "latency_s": 0.001}, "target": {"clip": 0.7},
-     "channel": "rayleigh"},
+_CASES: list[dict[str, Any]] = [
+    # call arguments, and the caps / targets they mean, written out independently of the
+    # problem's parser (the check reads these, not the parser's output)
+    {"snr": 6.0, "budget": None, "target": {"psnr": 20.0}, "channel": "awgn",
+     "caps": {}, "targets": {"psnr": 20.0}},
+    {"snr": 4.5, "budget": "1024 symbols", "target": "psnr>=18, lpips<=0.5", "channel": "awgn",
+     "caps": {"symbols": 1024.0}, "targets": {"psnr": 18.0, "lpips": 0.5}},
+    {"snr": 10.0, "budget": None, "target": {"lpips": 0.35}, "channel": "rayleigh",
+     "caps": {}, "targets": {"lpips": 0.35}},
+    {"snr": 0.0, "budget": "0.5 ms", "target": "ssim>=0.35", "channel": "awgn",
+     "caps": {"latency_s": 0.5e-3}, "targets": {"ssim": 0.35}},
+    {"snr": 12.0, "budget": 600, "target": None, "channel": "awgn",
+     "caps": {"symbols": 600.0}, "targets": {}},
+    {"snr": -3.0, "budget": None, "target": {"psnr": 40.0}, "channel": "awgn",  # infeasible
+     "caps": {}, "targets": {"psnr": 40.0}},
+    {"snr": 7.3, "budget": {"symbols": 2048, "latency_s": "1 ms"}, "target": {"clip": 0.65},
+     "channel": "rayleigh", "caps": {"symbols": 2048.0, "latency_s": 1e-3},
+     "targets": {"clip": 0.65}},
+    {"snr": [0.0, 6.0, 12.0], "budget": "768 symbols", "target": "psnr>=18", "channel": "awgn",
+     "caps": {"symbols": 768.0}, "targets": {"psnr": 18.0}},
+    {"snr": [7.0, 9.0], "budget": None, "target": "psnr>=19.9", "channel": "awgn",
+     "dataset": "lsun-churches", "table": "guo2025-tables-iii-iv", "caps": {},
+     "targets": {"psnr": 19.9}},
 ]
-"""Shared cases (table: :func:`illustrative_table`)."""
+
+MODES = ("cheapest", "best-within-budget")
+"""Built-in methods; :func:`brute_force_select` takes their names as ``mode``."""
+
+
+def check_selection(allocation: Allocation, *, table: OperatingPointTable, snr_db: Any,
+                    channel: str, caps: Mapping[str, float], targets: Mapping[str, float],
+                    dataset: str | None = None, rtol: float = 1e-9) -> list[str]:
+    """Independent recheck of an ``operating-point`` result; returns the violations.
+
+    For every successful row the chosen point (by name) is read from ``table`` again,
+    its metrics interpolated with ``np.interp`` at the row's SNR, and every target and cap
+    checked. For the built-in methods (:data:`MODES`) the choice and ``success`` must also
+    equal :func:`brute_force_select` row by row.
+    """
+    out: list[str] = []
+    snr = np.atleast_1d(np.asarray(snr_db, dtype=float)).ravel()
+    success = np.atleast_1d(np.asarray(allocation.success)).ravel()
+    names = np.atleast_1d(np.asarray(allocation.extras["point"], dtype=str)).ravel()
+    if success.shape != snr.shape or names.shape != snr.shape:
+        return [f"success / point shapes {success.shape}, {names.shape} != snr {snr.shape}"]
+    mode = allocation.method if allocation.method in MODES else None
+    cost = next(iter(caps)) if len(caps) == 1 else "symbols"
+    objective = next(iter(targets)) if len(targets) == 1 else next(iter(table.metrics))
+    for row, (s, ok, name) in enumerate(zip(snr, success, names)):
+        if ok:
+            try:
+                point = table.point(str(name))
+            except ValueError:
+                out.append(f"row {row}: chosen point {name!r} is not in table {table.name!r}")
+                continue
+            if dataset is not None and point.dataset != dataset:
+                out.append(f"row {row}: point {name!r} is of dataset {point.dataset!r}")
+            for metric, threshold in targets.items():
+                value = float(np.interp(s, point.snr_db, point.quality[channel][metric]))
+                higher = table.metrics[metric].higher_is_better
+                slack = rtol * max(1.0, abs(threshold))
+                if (value < threshold - slack) if higher else (value > threshold + slack):
+                    out.append(f"row {row}: {name!r} has {metric} = {value:.9g} at {s:g} dB, "
+                               f"target {'>=' if higher else '<='} {threshold:g}")
+            for key, cap in caps.items():
+                if not point.cost.get(key, math.nan) <= cap * (1 + rtol):
+                    out.append(f"row {row}: {name!r} costs {key} = {point.cost.get(key)} > {cap:g}")
+        if mode is not None:
+            ref = brute_force_select(table, float(s), channel=channel, caps=caps, targets=targets,
+                                     mode=mode, cost=cost, objective=objective, dataset=dataset)
+            if (str(name) if ok else None) != ref["point"]:
+                out.append(f"row {row}: {allocation.method} chose {name!r} (success={bool(ok)}), "
+                           f"brute force {ref['point']!r}")
+    return out
+
+
+def reference_problems() -> list[ReferenceProblem]:
+    """The shared ``operating-point`` cases (illustrative table, and the published Guo tables).
+
+    Single SNRs and batches, symbol / latency / mixed caps, floors and ceilings, one
+    infeasible case; each with a ``check`` (:func:`check_selection`) against the brute force.
+    """
+    out = []
+    illustrative = illustrative_table()
+    for k, case in enumerate(_CASES):
+        table = illustrative if "table" not in case else _load(case["table"])
+        options: dict[str, Any] = {"table": table if "table" not in case else case["table"],
+                                   "channel": case["channel"]}
+        if "dataset" in case:
+            options["dataset"] = case["dataset"]
+        feasible = [brute_force_select(table, float(s), channel=case["channel"], caps=case["caps"],
+                                       targets=case["targets"], dataset=case.get("dataset"),
+                                       cost=next(iter(case["caps"])) if len(case["caps"]) == 1
+                                       else "symbols")["point"] is not None
+                    for s in np.atleast_1d(case["snr"])]
+
+        def check(allocation: Allocation, case: dict = case, table: Any = table) -> list[str]:
+            return check_selection(allocation, table=table, snr_db=case["snr"],
+                                   channel=case["channel"], caps=case["caps"],
+                                   targets=case["targets"], dataset=case.get("dataset"))
+
+        out.append(ReferenceProblem(
+            name=f"{table.name}/{case['channel']}/case{k}", problem="operating-point",
+            options=options, snr=case["snr"], budget=case["budget"], target=case["target"],
+            check=check, expect_feasible=all(feasible) if all(feasible) or not any(feasible)
+            else None))
+    return out
+
+
+def _load(name: str) -> OperatingPointTable:
+    from semopt import tables
+
+    loaded = tables.load(name)
+    assert isinstance(loaded, OperatingPointTable)
+    return loaded
