@@ -225,3 +225,118 @@ def _db_number(text: str, argument: str) -> float:
     if unit not in ("", "dB"):
         raise ValueError(f"{argument}: expected an SNR in dB (e.g. '12 dB'), got {text!r}")
     return number
+
+
+# -- resource caps: symbols, bits, bits per pixel, durations (operating-point budgets) ----
+
+__all__ += ["CAP_UNITS", "COUNT_MAX", "parse_bits", "parse_bpp", "parse_cap",
+            "parse_symbols"]
+
+COUNT_MAX = 1e18
+"""Largest finite symbol or bit count accepted as a cap (``inf`` means no cap)."""
+BPP_MAX = 1e3
+"""Largest finite bits-per-pixel cap accepted."""
+
+_SYMBOL_SCALE = {"symbols": 1.0, "symbol": 1.0, "sym": 1.0, "ksymbols": 1e3, "ksym": 1e3,
+                 "Msymbols": 1e6, "Msym": 1e6}
+_BIT_SCALE = {"bit": 1.0, "bits": 1.0, "kbit": 1e3, "kbits": 1e3, "Mbit": 1e6, "Mbits": 1e6,
+              "Gbit": 1e9, "Gbits": 1e9}
+_BPP_SCALE = {"bpp": 1.0}
+CAP_UNITS: dict[str, dict[str, float]] = {
+    "symbol": _SYMBOL_SCALE, "bit": _BIT_SCALE, "s": _DURATION_SCALE_S, "bpp": _BPP_SCALE}
+"""Base unit of a cap -> the unit strings :func:`parse_cap` reads for it and their scale
+(case-sensitive: ``"Mbit"`` is 10⁶ bit; ``"mbit"`` is refused)."""
+_CAP_UPPER = {"symbol": COUNT_MAX, "bit": COUNT_MAX, "s": DURATION_S_RANGE[1], "bpp": BPP_MAX,
+              "": np.inf}
+
+
+def _check_cap(value: Any, argument: str, unit: str, upper: float) -> None:
+    arr = np.asarray(value, dtype=float)
+    label = f" {unit}" if unit else ""
+    if np.any(np.isnan(arr)):
+        raise ValueError(f"{argument}: a cap must be a number (inf = no cap), got NaN")
+    if np.any(arr < 0):
+        raise ValueError(f"{argument}: a cap must be non-negative (inf = no cap), got "
+                         f"{arr[arr < 0].flat[0]:.6g}{label}")
+    big = np.isfinite(arr) & (arr > upper)
+    if np.any(big):
+        raise ValueError(f"{argument}: {arr[big].flat[0]:.6g}{label} is outside the plausible "
+                         f"range [0, {upper:g}]{label} (inf = no cap)")
+
+
+def _parse_cap_in(value: Any, argument: str, unit: str) -> float | np.ndarray:
+    out = _parse_scaled(value, argument, CAP_UNITS[unit], unit)
+    _check_cap(out, argument, unit, _CAP_UPPER[unit])
+    return out
+
+
+def parse_symbols(value: Any, argument: str = "budget") -> float | np.ndarray:
+    """Parse a symbol-count cap: ``"2048 symbols"``, ``"2 ksym"``, or a number of symbols.
+
+    Non-negative; ``inf`` (or ``"inf symbols"``) means no cap; NaN, bools and finite
+    values above :data:`COUNT_MAX` raise ``ValueError`` naming ``argument``.
+    """
+    return _parse_cap_in(value, argument, "symbol")
+
+
+def parse_bits(value: Any, argument: str = "budget") -> float | np.ndarray:
+    """Parse a bit-count cap: ``"12 kbit"``, ``"1.5 Mbit"``, or a number of bits.
+
+    Prefixes are case-sensitive (``"mbit"`` and the ambiguous ``"b"`` are refused);
+    otherwise as :func:`parse_symbols`.
+    """
+    return _parse_cap_in(value, argument, "bit")
+
+
+def parse_bpp(value: Any, argument: str = "budget") -> float | np.ndarray:
+    """Parse a bits-per-pixel cap: ``"0.05 bpp"`` or a number (bit per pixel, ≤ :data:`BPP_MAX`)."""
+    return _parse_cap_in(value, argument, "bpp")
+
+
+def parse_cap(value: Any, argument: str = "budget", *,
+              unit: str | None = None) -> tuple[str, float | np.ndarray]:
+    """Parse one resource cap; returns ``(base unit, value in that unit)``.
+
+    Parameters
+    ----------
+    value : str, number or array_like
+        ``"2048 symbols"`` → ``("symbol", 2048.0)``, ``"12 kbit"`` → ``("bit", 12000.0)``,
+        ``"20 ms"`` → ``("s", 0.02)``, ``"0.05 bpp"`` → ``("bpp", 0.05)``; a number, an
+        array or a string without unit → ``("", value)`` (the caller decides the unit).
+    argument : str
+        Name used in error messages.
+    unit : str, optional
+        Expected base unit (a key of :data:`CAP_UNITS`, or ``""`` for a dimensionless or
+        caller-defined cap that takes plain numbers only). A unit of another kind raises
+        ``ValueError``.
+
+    Caps are non-negative; ``inf`` means no cap; NaN, bools, unknown or miscased units and
+    finite values above the unit's plausible maximum raise ``ValueError`` naming ``argument``.
+    """
+    if unit is not None and unit not in CAP_UNITS and unit != "":
+        raise ValueError(f"unit: unknown cap unit {unit!r}; valid: {', '.join(CAP_UNITS)} or ''")
+    found = ""
+    if isinstance(value, str):
+        _, written = _split_quantity(value, argument)
+        if written:
+            matches = [base for base, scales in CAP_UNITS.items() if written in scales]
+            if not matches:
+                known = [u for scales in CAP_UNITS.values() for u in scales]
+                hint = [u for u in known if u.lower() == written.lower()]
+                extra = f" (units are case-sensitive: did you mean {hint[0]!r}?)" if hint else ""
+                raise ValueError(f"{argument}: unknown unit {written!r} in {value!r}{extra}; "
+                                 f"valid units: {', '.join(known)}")
+            found = matches[0]
+    if unit is not None and found and found != unit:
+        expected = f"a cap in {unit}" if unit else "a plain number"
+        raise ValueError(f"{argument}: expected {expected}, got {value!r} (a cap in {found})")
+    base = found or (unit or "")
+    if base:
+        return base, _parse_cap_in(value, argument, base)
+    if isinstance(value, str):
+        number = _split_quantity(value, argument)[0]
+        _check_cap(number, argument, "", np.inf)
+        return "", number
+    arr = as_float_array(value, argument)
+    _check_cap(arr, argument, "", np.inf)
+    return "", arr if arr.ndim else float(arr)
