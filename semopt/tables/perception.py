@@ -281,6 +281,32 @@ class PerceptionTable(Table):
         """The schemes this table supports."""
         return tuple(s for s in SCHEMES if self._part(s, check=False) is not None)
 
+    @property
+    def sources(self) -> dict[str, str]:
+        """Provenance source per scheme present: ``"measured"``, ``"published"`` or ``"illustrative"``.
+
+        ``provenance[scheme]["source"]`` where the provenance describes that part
+        (the Xu et al. tables: published discard values, an illustrative forward
+        surface), else the table's ``provenance["source"]``.
+        """
+        default = str(self.provenance.get("source"))
+        out = {}
+        for scheme in self.schemes:
+            part = self.provenance.get(scheme)
+            out[scheme] = str(part.get("source", default)) if isinstance(part, Mapping) else default
+        return out
+
+    @property
+    def source_label(self) -> str:
+        """One-line provenance for listings, e.g. ``"forward: illustrative, discard: published"``.
+
+        A single word when every part has the same source.
+        """
+        sources = self.sources
+        if len(set(sources.values())) == 1:
+            return next(iter(sources.values()))
+        return ", ".join(f"{scheme}: {source}" for scheme, source in sources.items())
+
     def _part(self, scheme: str, check: bool = True) -> Any:
         if scheme not in SCHEMES:
             raise ValueError(f"scheme: must be one of {SCHEMES}, got {scheme!r}")
@@ -410,6 +436,7 @@ class PerceptionTable(Table):
             "metric": self.metric,
             "streams": [asdict(s) for s in self.streams],
             "schemes": list(self.schemes),
+            "sources": self.sources,
         })
         for scheme in self.schemes:
             out[f"{scheme}_best"] = self.best(scheme)
