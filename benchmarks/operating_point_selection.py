@@ -21,9 +21,14 @@ import time
 
 import numpy as np
 
-from semopt.allocators.operating_point import BestWithinBudgetSelector, CheapestSelector
+import semopt
 from semopt.benchmarking import time_call, write_results
 from semopt.testing.operating_point import brute_force_select, illustrative_table
+
+
+def _selector(method: str, **options: object) -> object:
+    """A reusable allocator of the ``operating-point`` problem (public API)."""
+    return semopt.make_allocator("operating-point", method, **options)
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -35,12 +40,12 @@ def main(argv: list[str] | None = None) -> dict:
     snr = np.linspace(-3, 15, 73)
     budgets = np.array([128, 192, 256, 384, 512, 768, 1024, 1536, 2048, 3072])
 
-    # 1a. cheapest meeting PSNR >= 20 dB over SNR × budget, and best-within-budget
+    # 1a. cheapest meeting PSNR >= 17 dB over SNR × budget, and best-within-budget
     grid_target = {"psnr": 17.0}
-    cheap = CheapestSelector(table=table, channel="awgn").allocate(
+    cheap = _selector("cheapest", table=table, channel="awgn").allocate(
         snr[:, None], budgets[None, :].astype(float), grid_target)
     chosen_c = np.where(cheap.success, np.asarray(cheap.extras["cost"]["symbols"]) / 128, np.nan)
-    best = BestWithinBudgetSelector(table=table, channel="awgn").allocate(
+    best = _selector("best-within-budget", table=table, channel="awgn").allocate(
         snr[:, None], budgets[None, :].astype(float), None)
     best_psnr = np.asarray(best.extras["predicted"]["psnr"])
 
@@ -48,7 +53,7 @@ def main(argv: list[str] | None = None) -> dict:
     floors = [16.0, 20.0, 24.0]
     cheapest = {}
     for channel in ("awgn", "rayleigh"):
-        sel = CheapestSelector(table=table, channel=channel)
+        sel = _selector("cheapest", table=table, channel=channel)
         for f in floors:
             a = sel.allocate(snr, None, {"psnr": f})
             cheapest[f"{channel}/psnr>={f:g}"] = {
@@ -61,7 +66,7 @@ def main(argv: list[str] | None = None) -> dict:
     published = {}
     for dataset in ("lsun-bedrooms", "lsun-churches"):
         for channel in ("awgn", "mimo", "rayleigh"):
-            sel = CheapestSelector(channel=channel, dataset=dataset)
+            sel = _selector("cheapest", channel=channel, dataset=dataset)
             for target in ({"psnr": 22.0}, {"lpips": 0.2}, {"clip": 0.85}, {"fid": 30.0}):
                 a = sel.allocate(fine, None, target)
                 ok = np.asarray(a.success)
@@ -72,7 +77,7 @@ def main(argv: list[str] | None = None) -> dict:
     # 3. speed
     rng = np.random.default_rng(7)
     batch_snr = rng.uniform(-3, 15, args.batch)
-    sel = CheapestSelector(table=table, channel="awgn")
+    sel = _selector("cheapest", table=table, channel="awgn")
     target = {"psnr": 20.0, "lpips": 0.5}
     vec = time_call(lambda: sel.allocate(batch_snr, 1536, target), repeat=5)
     n_loop = min(500, args.batch)
@@ -139,7 +144,8 @@ def main(argv: list[str] | None = None) -> dict:
     for c, channel in enumerate(("awgn", "mimo", "rayleigh")):
         p = guo.point("sd2-adaptive-lsun-churches")
         ax.plot(p.snr_db, p.quality[channel]["psnr"], "o", color=f"C{c}")
-        a = CheapestSelector(channel=channel, dataset="lsun-churches").allocate(fine, None, None)
+        a = _selector("cheapest", channel=channel, dataset="lsun-churches").allocate(fine, None,
+                                                                              None)
         ax.plot(fine, a.extras["predicted"]["psnr"], "-", color=f"C{c}",
                 label=f"{channel} (min SNR for 22 dB: "
                       f"{published[f'lsun-churches/{channel}/psnr']['min_snr_db']})")

@@ -78,3 +78,22 @@ def test_published_provenance():
     assert table.metrics["fid"].direction == "lower" and table.metrics["clip"].direction == "higher"
     assert table.diffusion == {"schedule": "linear", "num_steps": 1000}
     assert all(np.isnan(p.cost["symbols"]) for p in table.points)  # not reported
+
+
+def test_selection_on_the_published_table_predicts_the_published_numbers():
+    """Through the public API, at the tabulated SNRs, every predicted metric is the paper's."""
+    import semopt
+
+    expected = _parse()
+    snr = [0.0, 3.0, 6.0, 9.0, 12.0]
+    for dataset in ("lsun-bedrooms", "lsun-churches"):
+        point = f"sd2-adaptive-{dataset}"
+        for channel in ("awgn", "mimo", "rayleigh"):
+            for method in ("cheapest", "best-within-budget"):
+                res = semopt.allocate(snr, None, None, problem="operating-point", method=method,
+                                      dataset=dataset, channel=channel)
+                assert list(res.status) == ["optimal"] * 5
+                assert list(res.extras["point"]) == [point] * 5
+                for metric in ("psnr", "ssim", "clip", "fid", "lpips"):
+                    assert list(res.extras["predicted"][metric]) == \
+                        expected[(point, channel, metric)], (dataset, channel, metric)

@@ -143,32 +143,25 @@ class OperatingPointSolution(NamedTuple):
     evaluations: int
 
 
-def _reread(grid: np.ndarray, series: np.ndarray | None, x: np.ndarray,
+def _reread(grid: np.ndarray, series: np.ndarray, x: np.ndarray,
             mode: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Value of one tabulated series at ``x`` (dB), read from the table again.
+    """Values of tabulated series ``(M, G)`` at SNRs ``x`` (n,) in dB, read from the table again.
 
-    Returns the values, and the lower / upper tabulated SNRs used. Written apart from
-    :meth:`OperatingPointTable.predict_many` on purpose: it is the recheck.
+    Returns the values (M, n) and the lower / upper tabulated SNRs used (n,). Written
+    apart from :meth:`OperatingPointTable.predict_many` on purpose: it is the recheck.
     """
     x = np.asarray(x, dtype=float)
     if grid.size == 1:
-        value = np.full(x.shape, np.nan if series is None else float(series[0]))
         edge = np.full(x.shape, grid[0])
-        return value, edge, edge
+        return np.repeat(series[:, :1], x.size, axis=1), edge, edge
     q = np.clip(x, grid[0], grid[-1]) if mode == "clamp" else x
     k = np.clip(np.searchsorted(grid, q, side="right") - 1, 0, grid.size - 2)
     lo, hi = grid[k], grid[k + 1]
     hit_lo, hit_hi = q == lo, q == hi
-    if series is None:
-        value = np.full(x.shape, np.nan)
-    else:
-        with np.errstate(invalid="ignore"):
-            t = (q - lo) / (hi - lo)
-            value = series[k] + t * (series[k + 1] - series[k])
-        value = np.where(hit_lo, series[k], np.where(hit_hi, series[k + 1], value))
-    lower = np.where(hit_hi, hi, lo)
-    upper = np.where(hit_lo, lo, hi)
-    return value, lower, upper
+    below, above = series[:, k], series[:, k + 1]
+    value = below + (q - lo) / (hi - lo) * (above - below)
+    value = np.where(hit_lo, below, np.where(hit_hi, above, value))
+    return value, np.where(hit_hi, hi, lo), np.where(hit_lo, lo, hi)
 
 
 @register_problem
@@ -249,7 +242,7 @@ class OperatingPointProblem(Problem):
                                    "breaks ties with (default: the single target metric, else "
                                    "the table's first metric)", kind="str", parse=_name),
         "points": Option(None, "restrict the candidates to these point names "
-                         "(comma-separated)", kind="str", parse=_names),
+                         "(comma-separated)", kind="strs", parse=_names),
         "extrapolate": Option("no", "SNRs outside a point's tabulated range (dB): refuse, "
                               "extend the end segments linearly, or clamp", kind="str",
                               choices=EXTRAPOLATE),
@@ -349,7 +342,7 @@ class OperatingPointProblem(Problem):
 
     def _target_value(self, metric: str, value: Any, unit: str, text: Any) -> np.ndarray:
         expected = self.table.metrics[metric].unit
-        if isinstance(value, str):
+        if isinstance(value, str) and not unit:
             match = re.fullmatch(rf"\s*({_NUMBER})\s*([A-Za-z%]*)\s*", value)
             if match is None:
                 raise ValueError(f"target: cannot read {value!r} as a {metric} value")
@@ -484,8 +477,7 @@ class OperatingPointProblem(Problem):
         for k, metric in enumerate(inputs.target_metrics):
             v = predicted[metric]
             tau = thresholds[:, k, None]
-            with np.errstate(invalid="ignore"):
-                meets &= (v >= tau) if inputs.floors[k] else (v <= tau)
+            meets &= (v >= tau) if inputs.floors[k] else (v <= tau)  # NaN: not met
         return OperatingPointEvaluation(predicted, within, meets, snr.size * n_points)
 
     # -- result ----------------------------------------------------------------------------
@@ -503,22 +495,22 @@ class OperatingPointProblem(Problem):
             rows = np.flatnonzero(choice == j)
             point = tab.points[self.candidates[int(j)]]
             series = point.quality.get(self.channel, {})
-            for metric in tab.metrics:
-                values[metric][rows], lo, hi = _reread(point.snr_db, series.get(metric),
-                                                       inputs.snr_db[rows], self.extrapolate)
-            lower[rows], upper[rows] = lo, hi
+            stack = np.array([series.get(m, np.full(point.snr_db.size, np.nan))
+                              for m in tab.metrics])
+            read, lower[rows], upper[rows] = _reread(point.snr_db, stack, inputs.snr_db[rows],
+                                                     self.extrapolate)
+            for m, metric in enumerate(tab.metrics):
+                values[metric][rows] = read[m]
             for key in tab.costs:
                 costs[key][rows] = point.cost.get(key, np.nan)
         ok = chosen.copy()
         for k, metric in enumerate(inputs.target_metrics):
             v, tau = values[metric], inputs.thresholds[:, k]
             slack = RECHECK_RTOL * np.maximum(1.0, np.abs(tau))
-            with np.errstate(invalid="ignore"):
-                ok &= (v >= tau - slack) if inputs.floors[k] else (v <= tau + slack)
+            ok &= (v >= tau - slack) if inputs.floors[k] else (v <= tau + slack)
         for k, key in enumerate(inputs.cap_names):
             cap = inputs.caps[:, k]
-            with np.errstate(invalid="ignore"):
-                ok &= np.isinf(cap) | (costs[key] <= cap * (1.0 + RECHECK_RTOL))
+            ok &= np.isinf(cap) | (costs[key] <= cap * (1.0 + RECHECK_RTOL))
         return ok, values, costs, lower, upper
 
     def assemble(self, inputs: OperatingPointInputs, solution: OperatingPointSolution, *,
