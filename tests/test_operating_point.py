@@ -272,6 +272,21 @@ def test_objective_metric_and_points_options():
                            points=["C4", "C8"]).extras["point"] == "C4"
 
 
+def test_default_objective_metric_is_one_every_candidate_reports():
+    a = OperatingPoint(name="a", snr_db=[0, 10], cost={"symbols": 5},
+                       quality={"awgn": {"psnr": [10, 20], "lpips": [None, None]}})
+    b = OperatingPoint(name="b", snr_db=[0, 10], cost={"symbols": 50},
+                       quality={"awgn": {"psnr": [12, 22]}})
+    table = OperatingPointTable.from_points([a, b], name="partial")
+    assert list(table.metrics) == ["lpips", "psnr"]  # lpips first, but b does not report it
+    res = semopt.allocate(5.0, None, None, problem="operating-point", table=table,
+                          method="best-within-budget")
+    assert res.extras["objective_metric"] == "psnr" and res.extras["point"] == "b"
+    assert res.objective == pytest.approx(17.0)
+    worst = semopt.allocate(5.0, None, "lpips<=0.3", problem="operating-point", table=table)
+    assert worst.status == "infeasible" and "lpips not measured" in worst.message
+
+
 def test_every_flag_of_the_old_cli_is_a_declared_option_with_a_kind():
     declared = OperatingPointProblem.options
     for flag in ("channel", "dataset", "cost", "objective_metric", "extrapolate", "points"):

@@ -184,7 +184,8 @@ class OperatingPointProblem(Problem):
     objective_metric : str, optional
         Metric ``best-within-budget`` maximizes (minimizes for lower-is-better metrics)
         and ``cheapest`` breaks cost ties with. Default: the single target metric, else
-        the table's first metric.
+        the table's first metric that every candidate reports on ``channel`` (else the
+        table's first metric).
     points : sequence of str or comma-separated str, optional
         Restrict the candidates to these point names.
     extrapolate : {"no", "linear", "clamp"}
@@ -240,7 +241,8 @@ class OperatingPointProblem(Problem):
                        parse=_name),
         "objective_metric": Option(None, "metric best-within-budget maximizes and cheapest "
                                    "breaks ties with (default: the single target metric, else "
-                                   "the table's first metric)", kind="str", parse=_name),
+                                   "the table's first metric every candidate reports)",
+                                   kind="str", parse=_name),
         "points": Option(None, "restrict the candidates to these point names "
                          "(comma-separated)", kind="strs", parse=_names),
         "extrapolate": Option("no", "SNRs outside a point's tabulated range (dB): refuse, "
@@ -269,6 +271,9 @@ class OperatingPointProblem(Problem):
         for j, i in enumerate(self.candidates):
             grid = tab.points[i].snr_db
             self._grids.setdefault(grid.tobytes(), (grid, j))
+        reported = [m for m in tab.metrics if all(
+            m in tab.points[i].quality[self.channel] for i in self.candidates)]
+        self.default_metric: str = (reported or list(tab.metrics))[0]
         self._schedule: Any = None
 
     # -- costs and metrics ------------------------------------------------------------------
@@ -439,7 +444,7 @@ class OperatingPointProblem(Problem):
         names = tuple(caps)
         metrics = tuple(m for m, _ in targets)
         objective_metric = self.objective_metric or (
-            metrics[0] if len(metrics) == 1 else next(iter(self.table.metrics)))
+            metrics[0] if len(metrics) == 1 else self.default_metric)
         cost_name = self.cost or (names[0] if len(names) == 1 else self.default_cost())
         return OperatingPointInputs(
             snr_db=flat(snr_db), cap_names=names,
@@ -627,8 +632,11 @@ class OperatingPointProblem(Problem):
                 f"{m} {'>=' if inputs.floors[k] else '<='} {inputs.thresholds[row, k]:g}"
                 for k, m in enumerate(inputs.target_metrics))
 
+        def value(v: float) -> str:
+            return f"{v:.4g}" if np.isfinite(v) else "not measured"
+
         def reach(row: int) -> str:
-            return ", ".join(f"{m} {best[m][row]:.4g}" for m in inputs.target_metrics)
+            return ", ".join(f"{m} {value(best[m][row])}" for m in inputs.target_metrics)
 
         def cheapest_cost() -> str:
             name = inputs.cost_name
@@ -667,8 +675,10 @@ class OperatingPointProblem(Problem):
         infeasible = ~ok & ~refused & ~missed
         if np.any(infeasible & fits) and inputs.target_metrics:
             rows = np.flatnonzero(infeasible & fits)
-            medians = ", ".join(f"{m} {np.nanmedian(best[m][rows]):.4g}"
-                                for m in inputs.target_metrics)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN: not measured
+                medians = ", ".join(f"{m} {value(np.nanmedian(best[m][rows]))}"
+                                    for m in inputs.target_metrics)
             msg += (f"; {rows.size} infeasible (best achievable within the budget, median over "
                     f"them: {medians})")
         if np.any(infeasible & ~fits):

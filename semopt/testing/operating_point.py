@@ -158,7 +158,10 @@ def check_selection(allocation: Allocation, *, table: OperatingPointTable, snr_d
         return [f"success / point shapes {success.shape}, {names.shape} != snr {snr.shape}"]
     mode = allocation.method if allocation.method in MODES else None
     cost = next(iter(caps)) if len(caps) == 1 else "symbols"
-    objective = next(iter(targets)) if len(targets) == 1 else next(iter(table.metrics))
+    pool = [p for p in table.points if channel in p.quality
+            and (dataset is None or p.dataset == dataset)]
+    reported = [m for m in table.metrics if all(m in p.quality[channel] for p in pool)]
+    objective = next(iter(targets)) if len(targets) == 1 else (reported or list(table.metrics))[0]
     for row, (s, ok, name) in enumerate(zip(snr, success, names)):
         if ok:
             try:
