@@ -54,7 +54,7 @@ def test_conformance(problem, method):
                                     method=method, **case.options)
             np.testing.assert_array_equal(np.asarray(first.power_w, float),
                                           np.asarray(again.power_w, float))
-            assert first.status == again.status
+            np.testing.assert_array_equal(np.asarray(first.status), np.asarray(again.status))
 
 
 @pytest.mark.parametrize("problem, method", PAIRS)

@@ -198,8 +198,14 @@ def _join_negative_values(argv: Sequence[str]) -> list[str]:
 
 
 def _rows(allocation: Any, snr: Any) -> list[dict[str, Any]]:
-    """One flat record per realization."""
+    """One flat record per realization (with the problem's ``summary_extras``)."""
+    from semopt.registry import get_problem
+
     data = allocation.to_dict()
+    try:
+        shown = tuple(get_problem(allocation.problem).summary_extras)
+    except ValueError:
+        shown = ()
     shape = allocation.batch_shape
     n = int(np.prod(shape, dtype=int)) if shape else 1
     snr_arr = np.asarray(snr, dtype=object)
@@ -210,7 +216,7 @@ def _rows(allocation: Any, snr: Any) -> list[dict[str, Any]]:
         if snr_arr.ndim and len(snr_arr) == n:
             row["snr_db"] = snr_arr[k].tolist() if hasattr(snr_arr[k], "tolist") else snr_arr[k]
         for key in ("status", "success", "total_power_w", "perception", "objective", "latency_s",
-                    "power_w", "error_rate"):
+                    *[k for k in shown if k in data], "power_w", "error_rate"):
             value = np.asarray(data[key], dtype=object)
             if shape and value.ndim >= len(shape):
                 item = value[index]

@@ -56,6 +56,9 @@ class Problem(ABC):
     stream_axis : bool
         True if ``snr`` has a last axis of streams (``(..., I)``); False if the problem
         takes one SNR per realization (``(B,)``).
+    summary_extras : tuple of str
+        Per-realization ``extras`` the CLI shows as columns of a batch (e.g. the chosen
+        point or model).
     """
 
     name: ClassVar[str] = ""
@@ -69,6 +72,7 @@ class Problem(ABC):
     target: ClassVar[str] = ""
     objective: ClassVar[str] = ""
     stream_axis: ClassVar[bool] = False
+    summary_extras: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, *, table: Any = None, **options: Any) -> None:
         self.config = resolve_options(self.options, options, f"problem {self.name!r}")

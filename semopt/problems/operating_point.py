@@ -230,6 +230,7 @@ class OperatingPointProblem(Problem):
     objective = ("cheapest: the chosen point's ranking cost (extras['cost_name'], in that "
                  "cost's unit); best-within-budget: its predicted objective metric "
                  "(extras['objective_metric'], in the metric's unit)")
+    summary_extras = ("point",)
     options = {
         "channel": Option("awgn", "channel type the table's quality was measured on "
                           "(awgn, mimo, rayleigh, ...)", kind="str", parse=_name),

@@ -11,7 +11,8 @@ from semopt.options import Option
 from semopt.problems.isocurve import IsoPerceptionCurve
 from semopt.problems.minpower import BUDGET_RTOL, MinPowerSolution
 from semopt.registry import register_allocator
-from solvers.curve import bisect_sign_on_nodes, scan_argmin
+from solvers.curve import bisect_sign_on_nodes, golden_section, scan_argmin
+from solvers.roots import find_root
 
 __all__ = ["BisectionMethod", "GlobalSearchMethod"]
 
@@ -41,13 +42,58 @@ class CurveMethod(MinPowerMethod):
 
     def _at(self, curve: IsoPerceptionCurve, position: np.ndarray,
             snr: np.ndarray, evaluations: int) -> MinPowerSolution:
-        """Exact solution (u_2 solved, required SNRs) at fractional node positions."""
+        """Exact solution (u_2 solved, required SNRs) at fractional node positions.
+
+        At whole node positions the tabulated values are used; only points inside a
+        cell are solved (u_2 from the constraint, the SNRs from the link inverse).
+        """
         n = len(curve.u1)
         k = np.clip(np.floor(position).astype(np.int64), 0, n - 1)
         t = position - k
-        u1 = np.where(t > 0, curve.u1[k] + t * curve.node_spacing(), curve.u1[k])  # nodes exact
+        u = np.stack([curve.u1[k], curve.u2[k]], axis=-1)
+        required = np.stack([curve.s1[k], curve.s2[k]], axis=-1)
+        inside = np.flatnonzero(t > 0)
+        if inside.size:
+            u1 = curve.u1[k[inside]] + t[inside] * curve.node_spacing()
+            u[inside] = np.stack([u1, curve.exact_u2(u1)], axis=-1)
+            required[inside] = self.problem.required_snr(10.0 ** u[inside])
+        return MinPowerSolution(u, required, 1, evaluations)
+
+    def _budget_edges(self, curve: IsoPerceptionCurve, k: np.ndarray,
+                      snr: np.ndarray) -> list[MinPowerSolution]:
+        """Points where the power load Σ s_i/γ_i crosses 1 in the cells next to node ``k``.
+
+        For each side (k−1, k+1) whose node exceeds the budget, the exact crossing on the
+        curve (a vectorized root in the node position); rows without one repeat node k.
+        """
+        n = len(curve.u1)
+        inv = 1.0 / snr
+
+        def excess(x: np.ndarray, inv0: np.ndarray, inv1: np.ndarray) -> np.ndarray:
+            u1 = curve.u1[0] + x * curve.node_spacing()
+            s_req = self.problem.required_snr(10.0 ** np.stack([u1, curve.exact_u2(u1)], -1))
+            return s_req[..., 0] * inv0 + s_req[..., 1] * inv1 - 1.0
+
+        out = []
+        for side in (-1, 1):
+            other = np.clip(k + side, 0, n - 1)
+            crosses = (other != k) & (curve.s1[other] * inv[:, 0] + curve.s2[other] * inv[:, 1]
+                                      > 1.0 + BUDGET_RTOL)
+            position = k.astype(float)
+            rows = np.flatnonzero(crosses)
+            if rows.size:
+                root = find_root(excess, k[rows].astype(float), other[rows].astype(float),
+                                 args=(inv[rows, 0], inv[rows, 1]), xrtol=1e-14)
+                # Step back towards node k (feasible) past round-off at the crossing.
+                position[rows] = root - side * 1e-9
+            out.append(self._at(curve, position, snr, 0))
+        return out
+
+    def _exact_objective(self, curve: IsoPerceptionCurve, u1: np.ndarray,
+                         w: np.ndarray) -> np.ndarray:
+        """f(u_1) = w_1 s_1(u_1) + w_2 s_2(u_2(u_1)) on the curve (exact solves), (b,)."""
         u = np.stack([u1, curve.exact_u2(u1)], axis=-1)
-        return MinPowerSolution(u, self.problem.required_snr(10.0**u), 1, evaluations)
+        return (w * self.problem.required_snr(10.0**u)).sum(axis=-1)
 
     def _global(self, curve: IsoPerceptionCurve, snr: np.ndarray,
                 budget: np.ndarray) -> MinPowerSolution:
@@ -74,16 +120,34 @@ class CurveMethod(MinPowerMethod):
             has[rows] = np.isfinite(values[np.arange(len(rows)), k[rows]])
         coef = np.stack([curve.a, curve.b], axis=-1)
         lo, hi = np.maximum(k - 1, 0), np.minimum(k + 1, n - 1)
-        position, _ = bisect_sign_on_nodes(coef, w, lo, hi)
-        node = self._at(curve, k.astype(float), snr, n)
+        if self.problem.scheme == "forward":
+            # The forward surface is multilinear in log10 BER, so f has kinks along the
+            # curve where the interpolated derivative is unreliable: golden-section search
+            # of the exact objective in the two cells around the best node.
+            position, evals = golden_section(
+                lambda x: self._exact_objective(curve, curve.u1[0] + x * curve.node_spacing(), w),
+                lo.astype(float), hi.astype(float), xtol=1e-7)
+        else:
+            position, evals = bisect_sign_on_nodes(coef, w, lo, hi)
         refined = self._at(curve, position, snr, n)
-        f_node = (w * node.required_snr).sum(axis=-1)
+        f_node = w[:, 0] * curve.s1[k] + w[:, 1] * curve.s2[k]
         f_ref = (w * refined.required_snr).sum(axis=-1)
         fits = (refined.required_snr / snr).sum(axis=-1) <= 1.0 + BUDGET_RTOL
         take = (fits & (f_ref < f_node))[:, None]
-        return MinPowerSolution(np.where(has[:, None], np.where(take, refined.log10_rates, node.log10_rates),
-                                 np.nan),
-                        np.where(take, refined.required_snr, node.required_snr), 2, n)
+        log10_rates = np.where(take, refined.log10_rates, np.stack([curve.u1[k], curve.u2[k]], -1))
+        required = np.where(take, refined.required_snr, np.stack([curve.s1[k], curve.s2[k]], -1))
+        if over.size:  # the budget binds: the optimum may sit where the load crosses 1
+            rows = over[has[over]]
+            f_best = np.where(take[rows, 0], f_ref[rows], f_node[rows])
+            for sol in self._budget_edges(curve, k[rows], snr[rows]):
+                f_edge = (w[rows] * sol.required_snr).sum(axis=-1)
+                fits = (sol.required_snr / snr[rows]).sum(axis=-1) <= 1.0 + BUDGET_RTOL
+                better = fits & (f_edge < f_best)
+                log10_rates[rows[better]] = sol.log10_rates[better]
+                required[rows[better]] = sol.required_snr[better]
+                f_best = np.where(better, f_edge, f_best)
+        return MinPowerSolution(np.where(has[:, None], log10_rates, np.nan), required, 2,
+                                n + int(evals) * b)
 
 
 @register_allocator("min-power")
@@ -98,8 +162,9 @@ class BisectionMethod(CurveMethod):
     (the BLER of a stream falls from 1 only after a finite SNR, so df/dΦ is infinite
     there), so Algorithm 1 on the whole curve returns an endpoint even when the
     interior is cheaper. Here the curve is cut into ``segments`` arcs, Algorithm 1 runs
-    on every arc (vectorized) and the cheapest result is kept; ``segments=1`` is the
-    paper's algorithm verbatim.
+    on every arc (vectorized), and the cheapest of its points and of every arc end (both
+    curve endpoints included) is kept; ``segments=1`` is the paper's algorithm verbatim
+    (measured gap in docs/minpower.md).
 
     The derivative's coefficients are tabulated at the 4097 nodes of the curve (in
     log10 Φ_1; the paper bisects Φ_1 linearly) and interpolated linearly between them,
@@ -130,6 +195,11 @@ class BisectionMethod(CurveMethod):
                                                np.tile(edges[:-1], b), np.tile(edges[1:], b))
         position = position.reshape(b, m)
         if m > 1:
+            # Candidates: Algorithm 1's point on every arc and every arc end (both curve
+            # endpoints included): an arc whose derivative falls from ≥ 0 to < 0 has an
+            # interior maximum, and both its ends are local minima.
+            position = np.concatenate([position, np.broadcast_to(edges.astype(float), (b, m + 1))],
+                                      axis=1)
             k = np.floor(position).astype(np.int64)
             t = position - k
             k1 = np.minimum(k + 1, n - 1)
