@@ -519,8 +519,10 @@ class SymbolSplitStack:
         mask = prep["background"] if (fg_step is not None or bg_step is not None) else None
         lost = self.editor.edit(decoded, None, mask, rng)
         delivered = self.editor.edit(decoded, prep["prompt"], mask, rng)
-        return {"bits": bits, "lost": self._score(prep["reference"], lost),
-                "delivered": self._score(prep["reference"], delivered)}
+        lost_scores = self._score(prep["reference"], lost)
+        same = delivered is lost or np.array_equal(delivered, lost)
+        return {"bits": bits, "lost": lost_scores,
+                "delivered": dict(lost_scores) if same else self._score(prep["reference"], delivered)}
 
 
 # --------------------------------------------------------------------------------------------------
