@@ -39,6 +39,10 @@ SNAP_DECADES = 1e-12
 """Error rates this close to Φ_max (in log10) are treated as Φ_max: the stream is off."""
 LOG10_BLER_MIN = -15.0
 """Smallest BLER the coded scheme searches (P̄ must exceed P_best by more than this)."""
+MAX_BITS = 1e9
+"""Largest payload per stream (bits) the problem accepts."""
+MIN_CODE_RATE = 1e-4
+"""Smallest code rate K/N accepted (lower rates give blocklengths beyond any use)."""
 PERCEPTION_TOL = 1e-9
 """Absolute tolerance of the perception recheck."""
 BUDGET_RTOL = 1e-9
@@ -140,12 +144,14 @@ class MinPowerProblem(Problem):
                              f"available: {loaded.schemes}")
         self.n_streams = loaded.n_streams
         self.bits = self._per_stream(bits, [s.bits for s in loaded.streams], "bits")
-        if np.any(self.bits <= 0) or np.any(self.bits != np.round(self.bits)):
-            raise ValueError("bits: must be positive integers")
+        if not np.all(np.isfinite(self.bits)) or np.any(self.bits < 1) \
+                or np.any(self.bits > MAX_BITS) or np.any(self.bits != np.round(self.bits)):
+            raise ValueError(f"bits: must be integers in [1, {MAX_BITS:.0e}], got {bits!r}")
         self.code_rate = self._per_stream(code_rate, [s.code_rate for s in loaded.streams],
                                           "code_rate")
-        if np.any(self.code_rate <= 0) or np.any(self.code_rate > 1):
-            raise ValueError("code_rate: must lie in (0, 1]")
+        if not np.all(np.isfinite(self.code_rate)) or np.any(self.code_rate < MIN_CODE_RATE) \
+                or np.any(self.code_rate > 1):
+            raise ValueError(f"code_rate: must lie in [{MIN_CODE_RATE:g}, 1], got {code_rate!r}")
         self.blocklength = np.round(self.bits / self.code_rate)
         self.log_term = bool(self.log_term)
         self.symbols = self.bits if scheme == "forward" else self.blocklength
@@ -159,7 +165,7 @@ class MinPowerProblem(Problem):
         self.worst = loaded.worst(scheme)
 
     def _per_stream(self, value: ArrayLike | None, default: list[float], name: str) -> np.ndarray:
-        arr = np.asarray(default if value is None else value, dtype=float)
+        arr = as_float_array(default if value is None else value, name)
         arr = np.broadcast_to(arr, (self.n_streams,)) if arr.ndim == 0 else arr
         if arr.shape != (self.n_streams,):
             raise ValueError(f"{name}: expected {self.n_streams} values (one per stream), "
