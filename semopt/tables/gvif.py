@@ -46,13 +46,76 @@ from typing import Any
 import numpy as np
 
 from semopt.metrics import run_length_bits
-from semopt.tables.base import Table, TableFormatError, register_table_kind
+from semopt.tables.base import (
+    Table,
+    TableFormatError,
+    check_float,
+    check_int,
+    check_list,
+    check_mapping,
+    check_str,
+    register_table_kind,
+)
 
 __all__ = ["REQUIRED_CURVES", "GvifModel", "GvifTable"]
 
 #: Curves every GVIF table has (per model × α): expected GVIF and expected rate (bits/image).
 REQUIRED_CURVES = ("gvif", "rate_bits")
 PER_IMAGE_ARRAYS = ("importance", "info_bits", "y_bits", "z_bits")
+#: Bounds checked on load and construction: models, α-grid points, curves, images,
+#: latent positions h·w per image, and the work P·N·A·h·w of checking the per-image
+#: arrays against the stored curves.
+MAX_MODELS = 256
+MAX_ALPHA_POINTS = 4096
+MAX_CURVES = 64
+MAX_IMAGES = 1_000_000
+MAX_LATENT_POSITIONS = 2**14
+MAX_LATENT_DIM = 2**16
+MAX_CHECK_WORK = 2**28
+_MODEL_KEYS = {"name", "distortion_mse", "psnr_db", "bpp", "weights_sha256", "lambda"}
+
+
+def _check_gvif_data(data: Mapping[str, Any]) -> None:
+    """Structure and bounds of a ``gvif`` ``data`` object, before anything is built."""
+    models = check_list(data["models"], "models", min_len=1, max_len=MAX_MODELS)
+    for k, m in enumerate(models):
+        check_mapping(m, f"models[{k}]")
+        if "name" not in m or "distortion_mse" not in m:
+            raise TableFormatError(f"models[{k}]: needs 'name' and 'distortion_mse'")
+        unknown = sorted(set(m) - _MODEL_KEYS)
+        if unknown:
+            raise TableFormatError(f"models[{k}]: unknown fields {unknown}")
+        check_str(m["name"], f"models[{k}].name", max_chars=200, allow_empty=False,
+                  single_line=True)
+        check_float(m["distortion_mse"], f"models[{k}].distortion_mse", lo=0.0)
+        for key in ("psnr_db", "bpp", "lambda"):
+            check_float(m.get(key), f"models[{k}].{key}", allow_none=True)
+        check_str(m.get("weights_sha256", ""), f"models[{k}].weights_sha256", max_chars=200)
+    grid = check_list(data["alpha_grid"], "alpha_grid", min_len=1, max_len=MAX_ALPHA_POINTS)
+    for k, v in enumerate(grid):
+        check_float(v, f"alpha_grid[{k}]", lo=0.0, hi=1.0)
+    curves = check_mapping(data["curves"], "curves")
+    if len(curves) > MAX_CURVES:
+        raise TableFormatError(f"curves: {len(curves)} curves, at most {MAX_CURVES}")
+    for key, rows in curves.items():
+        check_str(key, "curves key", max_chars=64, allow_empty=False, single_line=True)
+        for p, row in enumerate(check_list(rows, f"curves.{key}", min_len=len(models),
+                                           max_len=len(models))):
+            for v in check_list(row, f"curves.{key}[{p}]", min_len=len(grid), max_len=len(grid)):
+                check_float(v, f"curves.{key}[{p}]", allow_none=True)
+    check_str(data["reference_model"], "reference_model", max_chars=200)
+    for key, hi in (("gamma2", math.inf), ("alpha_max", 1.0)):
+        if key in data:
+            check_float(data[key], key, lo=0.0, hi=hi)
+    check_str(data.get("importance_method", ""), "importance_method", max_chars=200)
+    for k, image in enumerate(check_list(data.get("images", []), "images", max_len=MAX_IMAGES)):
+        check_str(image, f"images[{k}]", max_chars=1000)
+    if data.get("curve_units") is not None:
+        for key, unit in check_mapping(data["curve_units"], "curve_units").items():
+            check_str(unit, f"curve_units.{key}", max_chars=1000)
+    if data.get("latent_shape") is not None:
+        for v in check_list(data["latent_shape"], "latent_shape", min_len=3, max_len=3):
+            check_int(v, "latent_shape", lo=1, hi=MAX_LATENT_DIM)
 
 
 @dataclass(frozen=True)
@@ -159,7 +222,7 @@ class GvifTable(Table):
         self.alpha_grid = grid
         self.gamma2 = float(gamma2)
         self.alpha_max = float(alpha_max)
-        if not (self.gamma2 > 0 and 0 <= self.alpha_max <= 1):
+        if not (math.isfinite(self.gamma2) and self.gamma2 > 0 and 0 <= self.alpha_max <= 1):
             raise TableFormatError(f"gamma2/alpha_max: need γ² > 0 and α_th in [0, 1], got "
                                    f"{gamma2}, {alpha_max}")
         if reference_model not in names:
@@ -201,6 +264,12 @@ class GvifTable(Table):
         if imp.ndim != 3:
             raise TableFormatError(f"arrays.importance: expected (N, h, w), got {imp.shape}")
         n_img = imp.shape[0]
+        positions = imp.shape[1] * imp.shape[2]
+        work = len(self.models) * n_img * self.alpha_grid.size * positions
+        if n_img < 1 or positions < 1 or positions > MAX_LATENT_POSITIONS or work > MAX_CHECK_WORK:
+            raise TableFormatError(f"arrays.importance: shape {imp.shape} is outside the bounds "
+                                   f"(≥ 1 image, 1 to {MAX_LATENT_POSITIONS} latent positions, "
+                                   f"models·images·alphas·positions ≤ {MAX_CHECK_WORK})")
         if self.images and len(self.images) != n_img:
             raise TableFormatError(f"arrays.importance: {n_img} images but {len(self.images)} names")
         p = len(self.models)
@@ -277,6 +346,7 @@ class GvifTable(Table):
         for key in ("models", "alpha_grid", "curves", "reference_model"):
             if key not in data:
                 raise TableFormatError(f"data: missing field {key!r}")
+        _check_gvif_data(data)
         models = []
         for k, m in enumerate(data["models"]):
             if not isinstance(m, Mapping) or "name" not in m or "distortion_mse" not in m:

@@ -37,7 +37,16 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from semopt.tables.base import Table, TableFormatError, register_table_kind
+from semopt.tables.base import (
+    Table,
+    TableFormatError,
+    check_float,
+    check_int,
+    check_list,
+    check_mapping,
+    check_str,
+    register_table_kind,
+)
 from solvers.select import interp_grid
 
 __all__ = [
@@ -50,6 +59,19 @@ __all__ = [
 
 _KEY = re.compile(r"^[a-z][a-z0-9_\-]*$")
 
+#: Bounds checked on load and construction.
+MAX_POINTS = 10_000
+MAX_SNR_POINTS = 10_000
+MAX_METRICS = 64
+MAX_CHANNELS = 64
+#: The SNR grid of a point (dB); the same range as ``semopt.units.SNR_DB_RANGE``.
+SNR_DB_BOUNDS = (-200.0, 200.0)
+#: ``diffusion.num_steps``: 1 to 100,000 forward steps (DDPM uses 1000).
+MAX_DIFFUSION_STEPS = 100_000
+DIFFUSION_SCHEDULES = ("linear", "scaled-linear", "cosine")
+MAX_CHANNELS_C = 1_000_000
+_INF = math.inf
+
 
 def guo_compression_rate(channels_c: ArrayLike) -> np.ndarray:
     """Guo et al.'s compression rate ``r = 0.0013 · C`` for ``C`` transmitted channels."""
@@ -58,15 +80,34 @@ def guo_compression_rate(channels_c: ArrayLike) -> np.ndarray:
 
 @dataclass(frozen=True)
 class MetricSpec:
-    """A quality metric: ``direction`` is ``"higher"`` (floor targets) or ``"lower"`` (ceilings)."""
+    """A quality metric: ``direction`` is ``"higher"`` (floor targets) or ``"lower"`` (ceilings).
+
+    ``value_range`` ``(lo, hi)`` bounds every value of the metric in a table (``±inf`` =
+    unbounded); a value outside it is refused on load. In a file it is ``"range": [lo,
+    hi]`` with ``null`` for an infinite end; a known metric without ``range`` takes the
+    range of :data:`KNOWN_METRICS` (e.g. PSNR ≥ 0 dB, SSIM in [−1, 1]), any other metric
+    is unbounded.
+    """
 
     direction: str
     unit: str = ""
     description: str = ""
+    value_range: tuple[float, float] = (-_INF, _INF)
 
     def __post_init__(self) -> None:
         if self.direction not in ("higher", "lower"):
             raise ValueError(f"direction: must be 'higher' or 'lower', got {self.direction!r}")
+        lo, hi = (float(v) for v in self.value_range)
+        if math.isnan(lo) or math.isnan(hi) or lo > hi:
+            raise ValueError(f"range: needs lo ≤ hi, got {self.value_range}")
+        object.__setattr__(self, "value_range", (lo, hi))
+
+    def range_json(self) -> list[float | None] | None:
+        """``[lo, hi]`` with ``None`` for infinite ends; ``None`` when unbounded."""
+        lo, hi = self.value_range
+        if math.isinf(lo) and math.isinf(hi):
+            return None
+        return [None if math.isinf(lo) else lo, None if math.isinf(hi) else hi]
 
     @property
     def higher_is_better(self) -> bool:
@@ -74,20 +115,27 @@ class MetricSpec:
 
 
 KNOWN_METRICS: dict[str, MetricSpec] = {
-    "psnr": MetricSpec("higher", "dB", "peak signal-to-noise ratio"),
-    "ssim": MetricSpec("higher", "", "structural similarity index"),
-    "ms-ssim": MetricSpec("higher", "", "multi-scale structural similarity"),
-    "clip": MetricSpec("higher", "", "CLIP score (cosine similarity of CLIP embeddings)"),
-    "lpips": MetricSpec("lower", "", "learned perceptual image patch similarity"),
-    "fid": MetricSpec("lower", "", "Fréchet inception distance"),
+    "psnr": MetricSpec("higher", "dB", "peak signal-to-noise ratio", (0.0, _INF)),
+    "ssim": MetricSpec("higher", "", "structural similarity index", (-1.0, 1.0)),
+    "ms-ssim": MetricSpec("higher", "", "multi-scale structural similarity", (0.0, 1.0)),
+    "clip": MetricSpec("higher", "", "CLIP score (cosine similarity of CLIP embeddings)",
+                       (-1.0, 1.0)),
+    "lpips": MetricSpec("lower", "", "learned perceptual image patch similarity", (0.0, _INF)),
+    "fid": MetricSpec("lower", "", "Fréchet inception distance", (0.0, _INF)),
     "brisque": MetricSpec("lower", "", "blind/referenceless image spatial quality evaluator"),
-    "dists": MetricSpec("lower", "", "deep image structure and texture similarity"),
+    "dists": MetricSpec("lower", "", "deep image structure and texture similarity", (0.0, 1.0)),
 }
 
 
 def _float_array(values: Any, where: str) -> np.ndarray:
     if not isinstance(values, (list, tuple, np.ndarray)):
         raise TableFormatError(f"{where}: must be a list of numbers")
+    if len(values) > MAX_SNR_POINTS:
+        raise TableFormatError(f"{where}: {len(values)} values, at most {MAX_SNR_POINTS}")
+    if not isinstance(values, np.ndarray) and any(
+            isinstance(v, bool) or not (v is None or isinstance(v, (int, float, np.number)))
+            for v in values):
+        raise TableFormatError(f"{where}: must be a flat list of numbers (null = not measured)")
     out = np.array([math.nan if v is None else v for v in values], dtype=float)
     if out.ndim != 1:
         raise TableFormatError(f"{where}: must be a flat list of numbers")
@@ -137,20 +185,29 @@ class OperatingPoint:
     notes: str = ""
 
     def __post_init__(self) -> None:
-        where = f"point {self.name!r}"
         if not isinstance(self.name, str) or not self.name:
             raise TableFormatError("point: 'name' must be a non-empty string")
+        check_str(self.name, "point name", max_chars=200, single_line=True)
+        where = f"point {self.name!r}"
+        for key in ("model", "dataset", "source", "notes"):
+            check_str(getattr(self, key), f"{where}.{key}")
         grid = _float_array(self.snr_db, f"{where}.snr_db")
         if grid.size < 1 or not np.all(np.isfinite(grid)) or np.any(np.diff(grid) <= 0):
             raise TableFormatError(f"{where}.snr_db: must be finite and strictly increasing")
+        if grid[0] < SNR_DB_BOUNDS[0] or grid[-1] > SNR_DB_BOUNDS[1]:
+            raise TableFormatError(f"{where}.snr_db: must lie in [{SNR_DB_BOUNDS[0]:g}, "
+                                   f"{SNR_DB_BOUNDS[1]:g}] dB")
         grid.setflags(write=False)
         object.__setattr__(self, "snr_db", grid)
         if not isinstance(self.quality, Mapping) or not self.quality:
             raise TableFormatError(f"{where}.quality: must map channel -> metric -> values")
+        if len(self.quality) > MAX_CHANNELS:
+            raise TableFormatError(f"{where}.quality: at most {MAX_CHANNELS} channels")
         quality: dict[str, dict[str, np.ndarray]] = {}
         for channel, metrics in self.quality.items():
-            if not isinstance(metrics, Mapping):
-                raise TableFormatError(f"{where}.quality.{channel}: must map metric -> values")
+            if not isinstance(metrics, Mapping) or len(metrics) > MAX_METRICS:
+                raise TableFormatError(f"{where}.quality.{channel}: must map metric -> values "
+                                       f"(at most {MAX_METRICS} metrics)")
             quality[str(channel)] = {}
             for metric, values in metrics.items():
                 arr = _float_array(values, f"{where}.quality.{channel}.{metric}")
@@ -163,14 +220,28 @@ class OperatingPoint:
                 quality[str(channel)][str(metric)] = arr
         object.__setattr__(self, "quality", quality)
         cost: dict[str, float] = {}
+        check_mapping(self.cost, f"{where}.cost")
         for key, value in dict(self.cost).items():
-            if not _KEY.match(str(key)):
-                raise TableFormatError(f"{where}.cost: invalid cost name {key!r}")
-            v = math.nan if value is None else float(value)
+            if not _KEY.match(str(key)) or len(str(key)) > 64:
+                raise TableFormatError(f"{where}.cost: invalid cost name {str(key)[:80]!r}")
+            v = math.nan if value is None or (isinstance(value, float) and math.isnan(value)) \
+                else check_float(value, f"{where}.cost.{key}")
             if math.isfinite(v) and v < 0:
                 raise TableFormatError(f"{where}.cost.{key}: must be non-negative, got {v}")
             cost[str(key)] = v
         object.__setattr__(self, "cost", cost)
+        if self.compression_rate is not None:
+            object.__setattr__(self, "compression_rate", check_float(
+                self.compression_rate, f"{where}.compression_rate", lo=0.0))
+        if self.channels_c is not None:
+            check_int(self.channels_c, f"{where}.channels_c", lo=1, hi=MAX_CHANNELS_C)
+        if self.branch_split is not None:
+            split = check_mapping(self.branch_split, f"{where}.branch_split")
+            if len(split) > MAX_CHANNELS:
+                raise TableFormatError(f"{where}.branch_split: at most {MAX_CHANNELS} branches")
+            for key, value in split.items():
+                check_str(key, f"{where}.branch_split key", max_chars=64, single_line=True)
+                check_float(value, f"{where}.branch_split.{key}", lo=0.0, hi=1.0)
         if self.compression_rate is None and self.channels_c is not None:
             object.__setattr__(self, "compression_rate",
                                float(guo_compression_rate(self.channels_c)))
@@ -197,12 +268,47 @@ class OperatingPoint:
                 raise TableFormatError(f"points[{index}]: missing field {key!r}")
         channels_c = doc.get("channels_c")
         return cls(name=doc["name"], snr_db=doc["snr_db"], quality=doc["quality"],
-                   cost=doc.get("cost") or {}, model=str(doc.get("model", "")),
-                   dataset=str(doc.get("dataset", "")),
+                   cost=doc.get("cost") or {}, model=doc.get("model", ""),
+                   dataset=doc.get("dataset", ""),
                    compression_rate=doc.get("compression_rate"),
-                   channels_c=None if channels_c is None else int(channels_c),
-                   branch_split=doc.get("branch_split"), source=str(doc.get("source", "")),
-                   notes=str(doc.get("notes", "")))
+                   channels_c=None if channels_c is None else check_int(
+                       channels_c, f"points[{index}].channels_c", lo=1, hi=MAX_CHANNELS_C),
+                   branch_split=doc.get("branch_split"), source=doc.get("source", ""),
+                   notes=doc.get("notes", ""))
+
+
+def _check_diffusion(diffusion: Any) -> dict[str, Any]:
+    """``{"schedule": one of DIFFUSION_SCHEDULES, "num_steps": 1..MAX_DIFFUSION_STEPS}``."""
+    info = dict(check_mapping(diffusion, "diffusion"))
+    schedule = check_str(info.get("schedule", "linear"), "diffusion.schedule", max_chars=64)
+    if schedule.replace("_", "-").lower() not in DIFFUSION_SCHEDULES:
+        raise TableFormatError(f"diffusion.schedule: unknown {schedule!r}; valid: "
+                               f"{', '.join(DIFFUSION_SCHEDULES)}")
+    check_int(info.get("num_steps", 1000), "diffusion.num_steps", lo=1, hi=MAX_DIFFUSION_STEPS)
+    return info
+
+
+def _metric_spec(key: str, spec: Any) -> MetricSpec:
+    where = f"data.metrics.{key}"
+    check_str(key, "data.metrics key", max_chars=64, allow_empty=False, single_line=True)
+    if not isinstance(spec, Mapping) or "direction" not in spec:
+        raise TableFormatError(f"{where}: needs a 'direction'")
+    unit = check_str(spec.get("unit", ""), f"{where}.unit", max_chars=64)
+    description = check_str(spec.get("description", ""), f"{where}.description")
+    if spec.get("range") is not None:
+        bounds = check_list(spec["range"], f"{where}.range", min_len=2, max_len=2)
+        value_range = (check_float(bounds[0], f"{where}.range[0]", allow_none=True),
+                       check_float(bounds[1], f"{where}.range[1]", allow_none=True))
+        value_range = (-_INF if math.isnan(value_range[0]) else value_range[0],
+                       _INF if math.isnan(value_range[1]) else value_range[1])
+    elif key in KNOWN_METRICS:
+        value_range = KNOWN_METRICS[key].value_range
+    else:
+        value_range = (-_INF, _INF)
+    try:
+        return MetricSpec(str(spec["direction"]), unit, description, value_range)
+    except ValueError as exc:
+        raise TableFormatError(f"{where}: {exc}") from exc
 
 
 @register_table_kind("operating-points")
@@ -232,6 +338,8 @@ class OperatingPointTable(Table):
         points = tuple(points)
         if not points:
             raise TableFormatError("points: a table needs at least one operating point")
+        if len(points) > MAX_POINTS:
+            raise TableFormatError(f"points: {len(points)} points, at most {MAX_POINTS}")
         names = [p.name for p in points]
         dup = sorted({n for n in names if names.count(n) > 1})
         if dup:
@@ -248,6 +356,20 @@ class OperatingPointTable(Table):
         missing = [m for m in used_metrics if m not in self.metrics]
         if missing:
             raise TableFormatError(f"metrics: metrics {missing} are used but not declared")
+        for p in points:
+            for channel, series in p.quality.items():
+                for metric, values in series.items():
+                    lo, hi = self.metrics[metric].value_range
+                    measured = values[np.isfinite(values)]
+                    if measured.size and (measured.min() < lo or measured.max() > hi):
+                        raise TableFormatError(
+                            f"point {p.name!r}.quality.{channel}.{metric}: values must lie in "
+                            f"the metric's range [{lo:g}, {hi:g}], got [{measured.min():.6g}, "
+                            f"{measured.max():.6g}] (a table may declare another \"range\" "
+                            "in data.metrics)")
+        if channels is not None:
+            for c in check_list(channels, "channels", max_len=MAX_CHANNELS):
+                check_str(c, "channels[]", max_chars=64, allow_empty=False, single_line=True)
         self.channels: tuple[str, ...] = tuple(channels) if channels is not None \
             else tuple(used_channels)
         extra = [c for c in used_channels if c not in self.channels]
@@ -255,8 +377,11 @@ class OperatingPointTable(Table):
             raise TableFormatError(f"channels: channels {extra} are used but not declared")
         used_costs = sorted({k for p in points for k in p.cost})
         self.costs: dict[str, str] = {k: "" for k in used_costs}
+        for key, text in dict(check_mapping(costs or {}, "costs")).items():
+            check_str(text, f"costs.{key}")
         self.costs.update(dict(costs or {}))
-        self.diffusion: dict[str, Any] | None = None if diffusion is None else dict(diffusion)
+        self.diffusion: dict[str, Any] | None = None if diffusion is None \
+            else _check_diffusion(diffusion)
         self.points: tuple[OperatingPoint, ...] = points
 
     # --- construction ---------------------------------------------------------------
@@ -301,18 +426,13 @@ class OperatingPointTable(Table):
                   provenance: Mapping[str, Any]) -> OperatingPointTable:
         if not isinstance(data.get("points"), list):
             raise TableFormatError("data.points: must be a list of operating points")
+        check_list(data["points"], "data.points", min_len=1, max_len=MAX_POINTS)
         metrics_doc = data.get("metrics")
         if not isinstance(metrics_doc, Mapping):
             raise TableFormatError("data.metrics: must map metric -> {direction, unit, ...}")
-        metrics = {}
-        for key, spec in metrics_doc.items():
-            if not isinstance(spec, Mapping) or "direction" not in spec:
-                raise TableFormatError(f"data.metrics.{key}: needs a 'direction'")
-            try:
-                metrics[str(key)] = MetricSpec(str(spec["direction"]), str(spec.get("unit", "")),
-                                               str(spec.get("description", "")))
-            except ValueError as exc:
-                raise TableFormatError(f"data.metrics.{key}: {exc}") from exc
+        if len(metrics_doc) > MAX_METRICS:
+            raise TableFormatError(f"data.metrics: at most {MAX_METRICS} metrics")
+        metrics = {str(key): _metric_spec(key, spec) for key, spec in metrics_doc.items()}
         points = [OperatingPoint.from_json(p, i) for i, p in enumerate(data["points"])]
         return cls(points, name=name, description=description, provenance=provenance,
                    metrics=metrics, channels=data.get("channels"), costs=data.get("costs"),
@@ -321,7 +441,9 @@ class OperatingPointTable(Table):
     def to_data(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         data: dict[str, Any] = {
             "metrics": {k: {"direction": v.direction, "unit": v.unit,
-                            "description": v.description} for k, v in self.metrics.items()},
+                            "description": v.description,
+                            **({"range": v.range_json()} if v.range_json() is not None else {})}
+                        for k, v in self.metrics.items()},
             "channels": list(self.channels),
             "costs": dict(self.costs),
             "points": [p.to_json() for p in self.points],

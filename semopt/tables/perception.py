@@ -26,7 +26,16 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from semopt.tables.base import Table, TableFormatError, register_table_kind
+from semopt.tables.base import (
+    Table,
+    TableFormatError,
+    check_float,
+    check_int,
+    check_list,
+    check_mapping,
+    check_str,
+    register_table_kind,
+)
 from solvers.isotonic import is_monotone_grid, isotonic_grid
 
 __all__ = ["SCHEMES", "DiscardSubsets", "ForwardSurface", "PerceptionTable", "StreamInfo"]
@@ -34,6 +43,26 @@ __all__ = ["SCHEMES", "DiscardSubsets", "ForwardSurface", "PerceptionTable", "St
 SCHEMES = ("forward", "discard")
 MAX_ERROR_RATE = {"forward": 0.5, "discard": 1.0}
 MONOTONE_ATOL = 1e-12
+#: Bounds checked on load and construction: at most 16 streams (a discard table holds
+#: 2^I values), 1 to 2^40 payload bits per stream, at most 4096 nodes per forward-grid
+#: axis and 2^22 grid cells, log10 error rates in [-300, log10 ½], perception values
+#: (distances) in [0, 1].
+MAX_STREAMS = 16
+MAX_STREAM_BITS = 2**40
+MAX_GRID_POINTS = 4096
+MAX_GRID_CELLS = 2**22
+MIN_LOG10_ERROR_RATE = -300.0
+VALUE_RANGE = (0.0, 1.0)
+
+
+def _check_values(arr: np.ndarray, where: str, lo: float = VALUE_RANGE[0],
+                  hi: float = VALUE_RANGE[1]) -> None:
+    """Every entry finite and in ``[lo, hi]`` (``TableFormatError`` naming ``where``)."""
+    if not np.all(np.isfinite(arr)):
+        raise TableFormatError(f"{where}: must be finite")
+    if arr.size and (arr.min() < lo or arr.max() > hi):
+        raise TableFormatError(f"{where}: values must lie in [{lo:g}, {hi:g}], got "
+                               f"[{arr.min():.6g}, {arr.max():.6g}]")
 
 
 @dataclass(frozen=True)
@@ -46,10 +75,14 @@ class StreamInfo:
     description: str = ""
 
     def __post_init__(self) -> None:
+        check_str(self.name, "streams[].name", max_chars=200, single_line=True)
         if not (isinstance(self.bits, (int, np.integer)) and self.bits > 0):
             raise TableFormatError(f"streams[{self.name}].bits: must be a positive integer")
+        check_int(self.bits, f"streams[{self.name}].bits", lo=1, hi=MAX_STREAM_BITS)
+        check_float(self.code_rate, f"streams[{self.name}].code_rate")
         if not 0.0 < self.code_rate <= 1.0:
             raise TableFormatError(f"streams[{self.name}].code_rate: must be in (0, 1]")
+        check_str(self.description, f"streams[{self.name}].description")
 
 
 class DiscardSubsets:
@@ -60,11 +93,17 @@ class DiscardSubsets:
     """
 
     def __init__(self, values: ArrayLike, n_streams: int, stderr: ArrayLike | None = None) -> None:
+        check_int(n_streams, "discard: stream count", lo=1, hi=MAX_STREAMS)
         self.values = np.asarray(values, dtype=float)
         self.n_streams = n_streams
         if self.values.shape != (2**n_streams,):
             raise TableFormatError(f"discard.values: expected {2**n_streams} subset values")
+        _check_values(self.values, "discard.values")
         self.stderr = None if stderr is None else np.asarray(stderr, dtype=float)
+        if self.stderr is not None:
+            if self.stderr.shape != self.values.shape:
+                raise TableFormatError(f"discard.stderr: expected {2**n_streams} values")
+            _check_values(self.stderr, "discard.stderr", 0.0, np.inf)
         for i in range(n_streams):
             bit = 1 << i
             without = np.array([m for m in range(2**n_streams) if not m & bit])
@@ -126,7 +165,20 @@ class ForwardSurface:
                  stderr: ArrayLike | None = None,
                  single_stream: Sequence[ArrayLike] | None = None,
                  raw_values: ArrayLike | None = None) -> None:
+        if not isinstance(log10_axes, np.ndarray):
+            check_list(log10_axes, "forward.log10_error_rate", min_len=1, max_len=MAX_STREAMS)
         self.axes = [np.asarray(a, dtype=float) for a in log10_axes]
+        for i, axis in enumerate(self.axes):
+            if axis.ndim != 1 or axis.size > MAX_GRID_POINTS:
+                raise TableFormatError(f"forward.log10_error_rate[{i}]: must be a list of at most "
+                                       f"{MAX_GRID_POINTS} numbers")
+            if not np.all(np.isfinite(axis)) or np.any(axis < MIN_LOG10_ERROR_RATE):
+                raise TableFormatError(f"forward.log10_error_rate[{i}]: every node must be finite "
+                                       f"and ≥ {MIN_LOG10_ERROR_RATE:g}")
+        if not 1 <= len(self.axes) <= MAX_STREAMS or \
+                np.prod([float(a.size) for a in self.axes]) > MAX_GRID_CELLS:
+            raise TableFormatError(f"forward: 1 to {MAX_STREAMS} axes and at most {MAX_GRID_CELLS} "
+                                   "grid cells")
         self.values = np.asarray(values, dtype=float)
         self.stderr = None if stderr is None else np.asarray(stderr, dtype=float)
         self.raw_values = None if raw_values is None else np.asarray(raw_values, dtype=float)
@@ -145,6 +197,17 @@ class ForwardSurface:
                                        f"log10(0.5) = {np.log10(0.5):.6f}")
         if not np.all(np.isfinite(self.values)):
             raise TableFormatError("forward.values: must be finite")
+        _check_values(self.values, "forward.values")
+        for key in ("stderr", "raw_values"):
+            extra = getattr(self, key)
+            if extra is not None:
+                if extra.shape != shape:
+                    raise TableFormatError(f"forward.{key}: shape {extra.shape} does not match "
+                                           f"the axes {shape}")
+                _check_values(extra, f"forward.{key}", *((0.0, np.inf) if key == "stderr"
+                                                        else VALUE_RANGE))
+        if self.single_stream is not None and len(self.single_stream) != len(self.axes):
+            raise TableFormatError("forward.single_stream: one curve per stream")
         if not is_monotone_grid(self.values, atol=MONOTONE_ATOL):
             raise TableFormatError("forward.values: not non-decreasing in every error rate "
                                    "(Corollary 1); fit with ForwardSurface.fit(...)")
@@ -153,6 +216,7 @@ class ForwardSurface:
                 if curve.shape != self.axes[i].shape or np.any(np.diff(curve) < -MONOTONE_ATOL):
                     raise TableFormatError(f"forward.single_stream[{i}]: must be non-decreasing "
                                            "on axis {i}")
+                _check_values(curve, f"forward.single_stream[{i}]")
         self.n_streams = len(self.axes)
         self._corners = np.array(list(itertools.product((0, 1), repeat=self.n_streams)))
 
@@ -244,6 +308,71 @@ class ForwardSurface:
         return np.interp(np.clip(u, axis[0], axis[-1]), axis, self.single_stream[stream])
 
 
+_STREAM_KEYS = {"name", "bits", "code_rate", "description"}
+_FORWARD_KEYS = ("log10_error_rate", "values", "stderr", "single_stream", "raw_values")
+
+
+def _check_perception_data(data: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> None:
+    """Structure and bounds of a ``perception`` ``data`` object, before anything is built."""
+    check_str(data.get("metric"), "metric", max_chars=200, single_line=True)
+    streams = check_list(data.get("streams"), "streams", min_len=1, max_len=MAX_STREAMS)
+    for i, stream in enumerate(streams):
+        check_mapping(stream, f"streams[{i}]")
+        unknown = sorted(set(stream) - _STREAM_KEYS)
+        if unknown or "name" not in stream or "bits" not in stream:
+            raise TableFormatError(f"streams[{i}]: needs 'name' and 'bits' (optional "
+                                   f"'code_rate', 'description'), unknown fields {unknown}")
+    n = len(streams)
+    if data.get("discard") is None and data.get("forward") is None:
+        raise TableFormatError("perception table: needs a discard and/or a forward part")
+    if data.get("discard") is not None:
+        d = check_mapping(data["discard"], "discard")
+        subsets = check_list(d.get("subsets"), "discard.subsets", min_len=2**n, max_len=2**n)
+        values = check_list(d.get("values"), "discard.values", min_len=2**n, max_len=2**n)
+        seen = set()
+        for k, subset in enumerate(check_list(s, f"discard.subsets[{j}]", max_len=n)
+                                   for j, s in enumerate(subsets)):
+            idx = [check_int(i, f"discard.subsets[{k}]", lo=0, hi=n - 1) for i in subset]
+            if len(set(idx)) != len(idx) or frozenset(idx) in seen:
+                raise TableFormatError(f"discard.subsets[{k}]: repeated stream or subset {idx}")
+            seen.add(frozenset(idx))
+        for k, v in enumerate(values):
+            check_float(v, f"discard.values[{k}]", lo=VALUE_RANGE[0], hi=VALUE_RANGE[1])
+        if d.get("stderr") is not None:
+            for k, v in enumerate(check_list(d["stderr"], "discard.stderr", min_len=2**n,
+                                             max_len=2**n)):
+                check_float(v, f"discard.stderr[{k}]", lo=0.0)
+    if data.get("forward") is not None:
+        f = check_mapping(data["forward"], "forward")
+        for key in ("log10_error_rate", "values"):
+            if f.get(key) is None:
+                raise TableFormatError(f"forward: missing field {key!r}")
+        for key in _FORWARD_KEYS:
+            value = f.get(key)
+            if isinstance(value, str):
+                if value not in arrays:
+                    raise TableFormatError(f"forward.{key}: array {value!r} missing from NPZ")
+                value = arrays[value]
+            elif value is not None and not isinstance(value, list):
+                raise TableFormatError(f"forward.{key}: must be a list, an NPZ array name or null")
+            if value is not None:
+                try:
+                    kind = np.asarray(value).dtype.kind
+                except ValueError:
+                    kind = "O"
+                if kind not in "iuf":
+                    raise TableFormatError(f"forward.{key}: must be a rectangular array of numbers")
+        axes = f["log10_error_rate"]
+        if isinstance(axes, list):
+            check_list(axes, "forward.log10_error_rate", min_len=n, max_len=n)
+            for i, axis in enumerate(axes):
+                for v in check_list(axis, f"forward.log10_error_rate[{i}]", min_len=2,
+                                    max_len=MAX_GRID_POINTS):
+                    check_float(v, f"forward.log10_error_rate[{i}]", lo=MIN_LOG10_ERROR_RATE)
+        elif np.shape(arrays[axes])[:1] != (n,):
+            raise TableFormatError(f"forward.log10_error_rate: needs one axis per stream ({n})")
+
+
 @register_table_kind("perception")
 class PerceptionTable(Table):
     """Perception as a function of per-stream error rates, for both Xu et al. schemes.
@@ -263,7 +392,10 @@ class PerceptionTable(Table):
                  description: str = "", provenance: Mapping[str, Any] | None = None) -> None:
         super().__init__(name=name, description=description, provenance=provenance)
         self.streams = list(streams)
-        self.metric = metric
+        if not 1 <= len(self.streams) <= MAX_STREAMS:
+            raise TableFormatError(f"streams: {len(self.streams)} streams, 1 to {MAX_STREAMS} "
+                                   "allowed")
+        self.metric = check_str(metric, "metric", max_chars=200, single_line=True)
         self.discard = discard
         self.forward = forward
         if discard is None and forward is None:
@@ -373,6 +505,7 @@ class PerceptionTable(Table):
     @classmethod
     def from_data(cls, data: Mapping[str, Any], arrays: Mapping[str, np.ndarray], *,
                   name: str, description: str, provenance: Mapping[str, Any]) -> PerceptionTable:
+        _check_perception_data(data, arrays)
         streams = [StreamInfo(**s) for s in data["streams"]]
         n = len(streams)
         discard = None

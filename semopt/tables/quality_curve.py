@@ -28,11 +28,28 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from semopt.tables.base import Table, TableFormatError, register_table_kind
+from semopt.tables.base import (
+    Table,
+    TableFormatError,
+    check_float,
+    check_list,
+    check_mapping,
+    check_str,
+    register_table_kind,
+)
 
 __all__ = ["QualityCurve", "qiao2024_table2_curve", "quality_curve"]
 
 MONOTONE_ATOL = 1e-12
+#: Bounds checked on load and construction: grid size and number of metrics.
+MAX_GRID_POINTS = 4096
+MAX_METRICS = 64
+
+
+def _numbers(values: Any, where: str) -> list[float]:
+    """A JSON list of finite numbers (no nulls) of at most ``MAX_GRID_POINTS`` entries."""
+    return [check_float(v, f"{where}[{k}]")
+            for k, v in enumerate(check_list(values, where, min_len=1, max_len=MAX_GRID_POINTS))]
 
 
 @register_table_kind("quality-curve")
@@ -58,17 +75,21 @@ class QualityCurve(Table):
                  stderr: Mapping[str, ArrayLike] | None = None) -> None:
         super().__init__(name=name, description=description, provenance=provenance)
         self.ber = np.asarray(ber, dtype=float)
-        self.stream = str(stream)
-        if self.ber.ndim != 1 or self.ber.size < 1:
-            raise TableFormatError("ber: must be a non-empty 1-D list")
+        self.stream = check_str(stream, "stream", max_chars=200, single_line=True)
+        if self.ber.ndim != 1 or self.ber.size < 1 or self.ber.size > MAX_GRID_POINTS:
+            raise TableFormatError(f"ber: must be a non-empty 1-D list of at most "
+                                   f"{MAX_GRID_POINTS} values")
         if not np.all(np.isfinite(self.ber)) or np.any(self.ber <= 0) or np.any(self.ber > 0.5):
             raise TableFormatError("ber: every grid BER must lie in (0, 0.5]")
         if np.any(np.diff(self.ber) <= 0):
             raise TableFormatError("ber: the grid must be strictly increasing")
         if not metrics:
             raise TableFormatError("metrics: at least one metric is required")
+        if len(metrics) > MAX_METRICS:
+            raise TableFormatError(f"metrics: {len(metrics)} metrics, at most {MAX_METRICS}")
         self.metrics: dict[str, np.ndarray] = {}
         for key, values in metrics.items():
+            check_str(key, "metrics key", max_chars=64, allow_empty=False, single_line=True)
             arr = np.asarray(values, dtype=float)
             if arr.shape != self.ber.shape:
                 raise TableFormatError(f"metrics.{key}: expected {self.ber.size} values, "
@@ -84,6 +105,8 @@ class QualityCurve(Table):
         for key, arr in self.stderr.items():
             if key not in self.metrics or arr.shape != self.ber.shape:
                 raise TableFormatError(f"stderr.{key}: must match a metric and the BER grid")
+            if not np.all(np.isfinite(arr)) or np.any(arr < 0):
+                raise TableFormatError(f"stderr.{key}: must be finite and ≥ 0")
         self._log_ber = np.log10(self.ber)
 
     # --- construction helpers ---------------------------------------------------------
@@ -99,9 +122,15 @@ class QualityCurve(Table):
             raise TableFormatError("quality-curve data: needs fields 'ber' and 'metrics'")
         if not isinstance(data["metrics"], Mapping):
             raise TableFormatError("metrics: must be an object {name: [values]}")
-        return cls(data["ber"], data["metrics"], name=name, description=description,
+        ber = _numbers(data["ber"], "ber")
+        metrics = {k: _numbers(v, f"metrics.{k}") for k, v in data["metrics"].items()}
+        stderr = None
+        if data.get("stderr") is not None:
+            stderr = {k: _numbers(v, f"stderr.{k}")
+                      for k, v in check_mapping(data["stderr"], "stderr").items()}
+        return cls(ber, metrics, name=name, description=description,
                    provenance=provenance, stream=data.get("stream", "conditioning stream"),
-                   stderr=data.get("stderr"))
+                   stderr=stderr)
 
     def to_data(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         data: dict[str, Any] = {"stream": self.stream, "ber": self.ber.tolist(),
