@@ -132,7 +132,8 @@ def test_tampered_file_is_rejected(tmp_path):
     (lambda d: d["provenance"].__setitem__("source", "vibes"), "provenance.source"),
     (lambda d: d["data"]["discard"]["values"].__setitem__(3, 0.9), "never increase"),
     (lambda d: d["data"]["forward"]["values"][5].__setitem__(5, 0.99), "non-decreasing"),
-    (lambda d: d["data"]["discard"]["values"].__setitem__(3, 2.0), r"discard.values\[3\]: 2 is outside \[0, 1\]"),
+    (lambda d: d["data"]["discard"]["values"].__setitem__(3, 2.0),
+     r"discard.values\[3\]: 2 is outside \[0, 1\]"),
 ])
 def test_malformed_tables_are_rejected_with_the_reason(tmp_path, mutate, message):
     path = tables.save(tables.load(SHIPPED[0]), tmp_path / "t.json")
