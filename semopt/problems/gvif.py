@@ -55,6 +55,7 @@ from semopt.result import (
     MAX_ITERATIONS,
     NUMERICAL_ERROR,
     OPTIMAL,
+    STATUS_DTYPE,
     Allocation,
     build_allocation,
 )
@@ -64,6 +65,7 @@ from semopt.units import as_float_array, parse_bandwidth, parse_db, parse_durati
 __all__ = [
     "LATENCY_RTOL",
     "GvifCurves",
+    "GvifEnvelope",
     "GvifInputs",
     "GvifProblem",
     "GvifSolution",
@@ -130,7 +132,8 @@ class GvifInputs(NamedTuple):
     ``snr_db`` (B,) receive SNR; ``t_max_s`` (B,) latency cap; ``d0_mse`` (B,) distortion
     cap (inf: none); ``capacity_bps`` (B,) W log2(1 + snr) in bit/s; ``cap_bits`` (B,)
     C·T_max, the largest E[B] that fits; ``models_ok`` (B, P): candidate models with
-    D(Φ) ≤ D_0; ``batch_shape`` of the call.
+    D(Φ) ≤ D_0; ``patterns`` (U, P): the distinct rows of ``models_ok`` (a batch with one
+    D_0 has one) and ``pattern`` (B,) the index of each row's; ``batch_shape`` of the call.
     """
 
     snr_db: np.ndarray
@@ -139,6 +142,8 @@ class GvifInputs(NamedTuple):
     capacity_bps: np.ndarray
     cap_bits: np.ndarray
     models_ok: np.ndarray
+    patterns: np.ndarray
+    pattern: np.ndarray
     batch_shape: tuple[int, ...]
 
 
@@ -232,6 +237,7 @@ class GvifCurves:
     grid_alpha: np.ndarray
     grid_gvif: np.ndarray
     grid_rate_bits: np.ndarray
+    sorted_flat: np.ndarray | None = None
 
     @classmethod
     def build(cls, table: GvifTable, alpha_max: float) -> GvifCurves:
@@ -261,7 +267,7 @@ class GvifCurves:
         image_alpha = np.minimum(sorted_alpha, alpha_max)
         # Breakpoints: every distinct importance value ≤ α_th, plus α_th itself.
         bp_alpha = np.unique(np.concatenate([flat[flat <= alpha_max], [alpha_max]]))
-        k = _row_searchsorted(sorted_alpha, np.broadcast_to(bp_alpha[:, None], (bp_alpha.size, n))).T
+        k = _row_searchsorted(sorted_alpha, bp_alpha[:, None]).T                  # (N, K)
         rows = np.arange(n)[:, None]
         bp_gvif = image_gvif[:, rows, k].mean(axis=1)                              # (P, K)
         bp_rate = image_rate[:, rows, k].mean(axis=1)
@@ -272,7 +278,9 @@ class GvifCurves:
     def _finish(cls, alpha_max: float, alpha: np.ndarray, gvif: np.ndarray, rate: np.ndarray,
                 *rest: Any) -> GvifCurves:
         neg_run_min = -np.minimum.accumulate(rate, axis=1)
-        arrays = [alpha, gvif, rate, neg_run_min, np.argmin(rate, axis=1), *rest]
+        sorted_alpha = rest[0]
+        flat = None if sorted_alpha is None else _shifted_rows(sorted_alpha)
+        arrays = [alpha, gvif, rate, neg_run_min, np.argmin(rate, axis=1), *rest, flat]
         for arr in arrays:
             if isinstance(arr, np.ndarray):
                 arr.setflags(write=False)
@@ -288,7 +296,7 @@ class GvifCurves:
 
     def columns(self, alpha: np.ndarray) -> np.ndarray:
         """Per-image column (set index) of thresholds ``alpha`` of shape (R, N): I ≥ α."""
-        return _row_searchsorted(self.sorted_alpha, np.asarray(alpha, dtype=float))
+        return _row_searchsorted(self.sorted_alpha, np.asarray(alpha, dtype=float), self.sorted_flat)
 
     def per_image(self, model: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """V_n and B_n (R, N) of ``model`` (R,) at thresholds ``alpha`` (R,) or (R, N), any α."""
@@ -338,19 +346,62 @@ class GvifCurves:
         return v, b
 
 
-def _row_searchsorted(sorted_rows: np.ndarray, values: np.ndarray) -> np.ndarray:
+def _shifted_rows(sorted_rows: np.ndarray) -> np.ndarray:
+    """Rows of ``sorted_rows`` (N, M), clipped to [-1, 2] and shifted by 4n, concatenated."""
+    n = sorted_rows.shape[0]
+    return (np.clip(sorted_rows, -1.0, 2.0) + 4.0 * np.arange(n)[:, None]).ravel()
+
+
+def _row_searchsorted(sorted_rows: np.ndarray, values: np.ndarray,
+                      flat: np.ndarray | None = None) -> np.ndarray:
     """``searchsorted(sorted_rows[n], values[..., n], 'left')`` for every row n at once.
 
-    ``sorted_rows`` (N, M) ascending per row, values in [0, 1] or beyond; ``values`` (..., N).
+    ``sorted_rows`` (N, M) ascending per row (values in [0, 1], ``inf`` allowed);
+    ``values`` broadcastable to (..., N); ``flat``: :func:`_shifted_rows` of the rows, if
+    already computed. Shifting row n by 4n keeps the concatenated rows sorted, so one
+    binary search serves every row.
     """
     n, m = sorted_rows.shape
-    # Shift row n by 4n so the concatenated rows stay sorted (values clipped into [-1, 2]).
+    flat = _shifted_rows(sorted_rows) if flat is None else flat
     offsets = 4.0 * np.arange(n)
-    flat = (np.clip(sorted_rows, -1.0, 2.0) + offsets[:, None]).ravel()
-    values = np.asarray(values, dtype=float)
-    shifted = np.clip(values, -1.0, 2.0) + offsets
+    shifted = np.clip(np.asarray(values, dtype=float), -1.0, 2.0) + offsets
     k = np.searchsorted(flat, shifted, side="left") - m * np.arange(n)
     return np.clip(k, 0, m - 1)
+
+
+@dataclass(frozen=True)
+class GvifEnvelope:
+    """Best breakpoint of every allowed model, and the best model, as step functions of the cap.
+
+    For a cap c, model p's best α is its first breakpoint with E[B] ≤ c, which changes only
+    where c crosses a value of the running minimum of E[B]. Over the sorted distinct
+    values ``thresholds`` (J,) of every allowed model, row j holds the answer for caps in
+    ``[thresholds[j], thresholds[j+1])``: ``k`` (J, P) the breakpoint per model (K where the
+    model has none, or is not allowed), ``model`` (J,) the allowed model of largest E[V]
+    there and ``gvif`` (J,) that E[V]. A cap below ``thresholds[0]`` fits no allowed model.
+    """
+
+    thresholds: np.ndarray
+    k: np.ndarray
+    model: np.ndarray
+    gvif: np.ndarray
+
+    @classmethod
+    def build(cls, curves: GvifCurves, allowed: np.ndarray) -> GvifEnvelope:
+        n_models, n_bp = curves.bp_rate_bits.shape
+        run_min = -curves.bp_neg_run_min
+        thresholds = np.unique(run_min[allowed].ravel()) if np.any(allowed) else np.zeros(0)
+        k = np.full((thresholds.size, n_models), n_bp, dtype=np.intp)
+        for p in np.flatnonzero(allowed):
+            k[:, p] = np.searchsorted(curves.bp_neg_run_min[p], -thresholds, side="left")
+        feasible = k < n_bp
+        gvif = np.where(feasible, curves.bp_gvif[np.arange(n_models), np.minimum(k, n_bp - 1)],
+                        -np.inf)
+        model = np.argmax(gvif, axis=1) if thresholds.size else np.zeros(0, dtype=np.intp)
+        best = gvif[np.arange(thresholds.size), model]
+        for arr in (thresholds, k, model, best):
+            arr.setflags(write=False)
+        return cls(thresholds, k, model, best)
 
 
 def _bandwidth(value: Any, name: str) -> float:
@@ -437,6 +488,7 @@ class GvifProblem(Problem):
         self.model_names = names
         self.distortion_mse = loaded.distortion_mse
         self.n_models = len(names)
+        self._envelopes: dict[bytes, GvifEnvelope] = {}
 
     @cached_property
     def curves(self) -> GvifCurves:
@@ -462,11 +514,28 @@ class GvifProblem(Problem):
         candidate = np.zeros(self.n_models, dtype=bool)
         candidate[self.candidates] = True
         models_ok = candidate[None, :] & (self.distortion_mse[None, :] <= d0[:, None])
-        return GvifInputs(snr_db, t_max, d0, capacity, t_max * capacity, models_ok, batch_shape)
+        if d0.size == 0 or np.all(d0 == d0[0]):
+            patterns = models_ok[:1] if d0.size else candidate[None, :] & False
+            pattern = np.zeros(d0.size, dtype=np.intp)
+        else:
+            patterns, pattern = np.unique(models_ok, axis=0, return_inverse=True)
+        return GvifInputs(snr_db, t_max, d0, capacity, t_max * capacity, models_ok, patterns,
+                          pattern.reshape(-1), batch_shape)
 
     # -- shared helpers for methods --------------------------------------------------------
-    def least_latency_point(self, models_ok: np.ndarray) -> tuple[np.ndarray, np.ndarray,
-                                                                  np.ndarray]:
+    def envelope(self, allowed: np.ndarray) -> GvifEnvelope:
+        """The best (model, breakpoint) as a function of the cap, for one set of allowed models.
+
+        Cached per set (a table-only computation). With per-image arrays only; see
+        :class:`GvifEnvelope`.
+        """
+        allowed = np.asarray(allowed, dtype=bool)
+        key = allowed.tobytes()
+        if key not in self._envelopes:
+            self._envelopes[key] = GvifEnvelope.build(self.curves, allowed)
+        return self._envelopes[key]
+
+    def least_latency_point(self, inputs: GvifInputs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Least-E[B] point over the models allowed per row, one shared α ≤ α_th.
 
         Returns ``(model, alpha, rate_bits)`` of shape (B,); model -1 (α, rate NaN) where no
@@ -474,12 +543,13 @@ class GvifProblem(Problem):
         """
         c = self.curves
         least = c.bp_rate_bits[np.arange(self.n_models), c.least_k]                  # (P,)
-        masked = np.where(models_ok, least[None, :], np.inf)
-        model = np.argmin(masked, axis=1)
-        none = ~np.any(models_ok, axis=1)
-        alpha = np.where(none, np.nan, c.bp_alpha[c.least_k[model]])
-        rate = np.where(none, np.nan, least[model])
-        return np.where(none, -1, model), alpha, rate
+        masked = np.where(inputs.patterns, least[None, :], np.inf)                   # (U, P)
+        model_u = np.argmin(masked, axis=1)
+        none_u = ~np.any(inputs.patterns, axis=1)
+        alpha_u = np.where(none_u, np.nan, c.bp_alpha[c.least_k[model_u]])
+        rate_u = np.where(none_u, np.nan, least[model_u])
+        model_u = np.where(none_u, -1, model_u)
+        return model_u[inputs.pattern], alpha_u[inputs.pattern], rate_u[inputs.pattern]
 
     # -- result ----------------------------------------------------------------------------
     def assemble(self, inputs: GvifInputs, solution: GvifSolution, *, method: str,
@@ -501,8 +571,8 @@ class GvifProblem(Problem):
             else np.array(solution.alpha_per_image, dtype=float)
         claimed = np.asarray(solution.claimed, dtype=bool)
         converged = np.asarray(solution.converged, dtype=bool)
-        any_model = np.any(inputs.models_ok, axis=1)
-        least_model, least_alpha, least_rate = self.least_latency_point(inputs.models_ok)
+        any_model = np.any(inputs.patterns, axis=1)[inputs.pattern]
+        least_model, least_alpha, least_rate = self.least_latency_point(inputs)
         # Rows the method left without a point: the problem's least-latency point.
         fill = any_model & ((model < 0) | (model >= self.n_models))
         model[fill], alpha[fill] = least_model[fill], least_alpha[fill]
@@ -531,14 +601,13 @@ class GvifProblem(Problem):
         rechecked = has_point & np.isfinite(gvif) & np.isfinite(rate) & in_box & model_ok & fits
         ok_claim = claimed & rechecked
         numerical = claimed & ~rechecked & any_model
-        status = np.full(b, INFEASIBLE, dtype=object)
+        status = np.full(b, INFEASIBLE, dtype=STATUS_DTYPE)
         status[ok_claim & converged] = OPTIMAL
         status[ok_claim & ~converged] = MAX_ITERATIONS
         status[numerical] = NUMERICAL_ERROR
         success = ok_claim & converged
         distortion = np.where(has_point, self.distortion_mse[np.maximum(model, 0)], np.nan)
-        names = np.array([self.model_names[m] if m >= 0 else "" for m in model], dtype=str) \
-            if b else np.zeros(0, dtype=str)
+        names = np.asarray([*self.model_names, ""])[model]                   # -1 -> ""
         least_latency = least_rate / inputs.capacity_bps
         per_model = np.asarray(solution.alpha_per_model, dtype=float).reshape(b, self.n_models)
         batch_extras: dict[str, Any] = {
@@ -560,7 +629,7 @@ class GvifProblem(Problem):
                                 any_model, per_image is not None)
         return build_allocation(
             inputs.batch_shape, method=method, problem=self.name, success=success,
-            status=status.astype(str), message=message, power_w=nan, error_rate=nan,
+            status=status, message=message, power_w=nan, error_rate=nan,
             perception=distortion, objective=gvif, latency_s=latency,
             iterations=solution.iterations, evaluations=solution.evaluations,
             wall_time_s=wall_time_s, extras=extras, batch_extras=batch_extras)

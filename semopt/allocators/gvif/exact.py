@@ -19,9 +19,12 @@ class ExactMethod(GvifMethod):
     the smallest feasible one. With per-image arrays the step functions change only at the
     importance values, so the breakpoints (every distinct value ≤ α_th, plus α_th) are all
     the achievable (E[V], E[B]) pairs; the problem builds them once
-    (:attr:`GvifProblem.curves`). The first breakpoint whose E[B] fits the cap is found
-    for every row of the batch at once by a binary search on the running minimum of E[B]
-    (exact also where the run-length mask bits make E[B] non-monotone by a few bits).
+    (:attr:`GvifProblem.curves`). The first breakpoint whose E[B] fits the cap is the first
+    whose running minimum of E[B] does (exact also where the run-length mask bits make E[B]
+    non-monotone by a few bits); as a function of the cap, the best (model, breakpoint) is
+    a step function that changes only at those running-minimum values, so the problem
+    tabulates it once per set of allowed models (:meth:`GvifProblem.envelope`) and a batch
+    is answered by one binary search per row.
     Tables without per-image arrays are linear between their α grid points (as
     :meth:`GvifTable.expected`): the smallest feasible α is where E[B] crosses the cap on
     the segment before the first feasible grid point. ``iterations`` is 0 (a look-up);
@@ -35,6 +38,47 @@ class ExactMethod(GvifMethod):
 
     def solve(self, inputs: GvifInputs) -> GvifSolution:
         curves = self.problem.curves
+        n_rows = inputs.models_ok.shape[0]
+        used = int(np.count_nonzero(np.any(inputs.patterns, axis=0)))
+        if curves.has_per_image:
+            model, alpha, per_model = self._envelope_search(inputs)
+        else:
+            model, alpha, per_model = self._grid_search(inputs)
+        found = model >= 0
+        return GvifSolution(
+            model=model, alpha=alpha, claimed=found, converged=np.ones(n_rows, dtype=bool),
+            alpha_per_model=per_model, iterations=0,
+            evaluations=curves.bp_alpha.size * used, scope=self.scope)
+
+    def _envelope_search(self, inputs: GvifInputs) -> tuple[np.ndarray, ...]:
+        """One binary search per row in the cached envelope of its allowed models."""
+        curves = self.problem.curves
+        n_rows, n_models = inputs.models_ok.shape
+        n_bp = curves.bp_alpha.size
+        model = np.full(n_rows, -1)
+        alpha = np.full(n_rows, np.nan)
+        per_model = np.full((n_rows, n_models), np.nan)
+        single = inputs.patterns.shape[0] == 1
+        for u, allowed in enumerate(inputs.patterns):
+            rows = slice(None) if single else np.flatnonzero(inputs.pattern == u)
+            env = self.problem.envelope(allowed)
+            if env.thresholds.size == 0:       # no model allowed
+                continue
+            j = np.searchsorted(env.thresholds, inputs.cap_bits[rows], side="right") - 1
+            found = j >= 0
+            j = np.maximum(j, 0)
+            k = env.k[j]                                                    # (rows, P)
+            best = env.model[j]
+            fits = found[:, None] & (k < n_bp)
+            model[rows] = np.where(found, best, -1)
+            alpha[rows] = np.where(found, curves.bp_alpha[np.minimum(k[np.arange(k.shape[0]), best],
+                                                                       n_bp - 1)], np.nan)
+            per_model[rows] = np.where(fits, curves.bp_alpha[np.minimum(k, n_bp - 1)], np.nan)
+        return model, alpha, per_model
+
+    def _grid_search(self, inputs: GvifInputs) -> tuple[np.ndarray, ...]:
+        """Grid tables: per model, the first feasible grid point, then the linear crossing."""
+        curves = self.problem.curves
         n_rows, n_models = inputs.models_ok.shape
         n_bp = curves.bp_alpha.size
         k = np.empty((n_rows, n_models), dtype=np.intp)
@@ -46,7 +90,7 @@ class ExactMethod(GvifMethod):
         columns = np.arange(n_models)
         alpha = curves.bp_alpha[k]
         gvif = curves.bp_gvif[columns, k]
-        if not curves.has_per_image and n_bp > 1:
+        if n_bp > 1:
             # Grid tables are linear between grid points: the smallest feasible α lies on the
             # segment ending at the first feasible grid point, where E[B] crosses the cap.
             j = np.maximum(k - 1, 0)
@@ -63,10 +107,5 @@ class ExactMethod(GvifMethod):
         best = np.argmax(gvif, axis=1)
         found = np.any(feasible, axis=1)
         rows = np.arange(n_rows)
-        used = int(np.count_nonzero(np.any(inputs.models_ok, axis=0)))
-        return GvifSolution(
-            model=np.where(found, best, -1),
-            alpha=np.where(found, alpha[rows, best], np.nan),
-            claimed=found, converged=np.ones(n_rows, dtype=bool),
-            alpha_per_model=np.where(feasible, alpha, np.nan),
-            iterations=0, evaluations=n_bp * used, scope=self.scope)
+        return (np.where(found, best, -1), np.where(found, alpha[rows, best], np.nan),
+                np.where(feasible, alpha, np.nan))
