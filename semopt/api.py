@@ -128,3 +128,22 @@ def format_options(problem: str, method: str) -> str:
             lines.append(f"  {title}:")
             lines += [f"    {o.describe(name)}" for name, o in declared.items()]
     return "\n".join(lines)
+
+
+def conventions_markdown() -> str:
+    """The table of every problem's ``snr`` / ``budget`` / ``target`` / ``objective`` (Markdown).
+
+    ``docs/api.md`` embeds it between ``<!-- conventions:start -->`` and
+    ``<!-- conventions:end -->``; a test keeps the two equal.
+    """
+    from semopt.registry import list_problems
+
+    rows = ["| problem | `snr` (shape) | `budget` | `target` | `objective` | default method |",
+            "|---|---|---|---|---|---|"]
+    for name in list_problems():
+        cls = get_problem(name)
+        shape = "(..., I)" if cls.stream_axis else "(B,)"
+        cells = [f"`{name}`", f"{cls.snr} — {shape}", cls.budget, cls.target, cls.objective,
+                 f"`{cls.default_method}`"]
+        rows.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return "\n".join(rows)
