@@ -236,7 +236,7 @@ class SymbolSplitTable(Table):
             self.prompt_mcs = get_mcs(prompt_mcs if not isinstance(prompt_mcs, Mapping)
                                       else str(prompt_mcs.get("name")))
         except ValueError as exc:
-            raise TableFormatError(f"mcs: {exc}") from exc
+            raise TableFormatError(str(exc)) from exc
         for key, given in (("visual", visual_mcs), ("prompt", prompt_mcs)):
             if isinstance(given, Mapping):
                 scheme = getattr(self, f"{key}_mcs")
