@@ -1,12 +1,27 @@
-"""``exact`` vs ``zo-sgd`` (and ``per-image``) on the GVIF problem: objective, evaluations, time.
+"""GVIF methods side by side: ZO-SGD's gap to ``exact`` at every SNR, and ``exact``'s speed.
 
-At each SNR of a sweep (T_max 20 ms, 1 MHz, default shipped table) and for several
-ZO-SGD seeds: expected GVIF of each method, the gap to ``exact``, the function
-evaluations (per-image evaluations of (V, B): ZO-SGD counts 2|Γ| per iteration plus its
-full-dataset checks; ``exact`` evaluates every breakpoint of every feasible model once --
-K per model, each one an expectation over the N images, done with cumulative sums) and
-the median wall time of one allocation (fresh allocator; ``exact`` also timed warm, when
-its per-model breakpoint curves are cached). Writes ``gvif_methods.json`` + ``.png``.
+On the default shipped GVIF table (1 MHz, T_max = 20 ms), one run:
+
+1. **Sweep** over every SNR of −6…24 dB in 1 dB steps (this covers the Fig. 9 range
+   −2…24 dB), for each target of ``--targets`` (default: the paper's 30 dB minimum PSNR,
+   26 dB, and no distortion cap). A target that no model of the table meets is reported
+   as such (every SNR infeasible, with the best model PSNR the table has), never dropped.
+   Per SNR: ``exact`` (E[GVIF], α*, model, breakpoint evaluations); ``zo-sgd`` at its
+   defaults for ``--seeds`` seeds (status, E[GVIF], gap to ``exact``, per-image
+   evaluations, iterations, the penalty point α̃ and the α after the feasibility repair);
+   ``per-image`` (its gain over ``exact``) and ``no-filtering`` (feasible or not, and its
+   latency). Checks: ZO-SGD converged (status ``optimal``) wherever ``exact`` is feasible,
+   for every seed, within 0.05 GVIF of ``exact``.
+2. **ZO-SGD variants** on the same sweep: the linear penalty scaling and mini-batches of 8
+   images (convergence count and largest gap), to show what the defaults buy.
+3. **Batch throughput of exact**: batches of 1e3, 1e4 and 1e5 SNRs drawn uniformly in
+   −6…24 dB (one warm allocator, median of 5 calls), with the time split into parse,
+   solve and assemble (the recheck); and a per-row loop of 1000 single calls.
+4. **Single-call times of exact**: cold (table read from its file, problem curves and
+   envelope built, then one call; imports already done), a new allocator on an already
+   loaded table, and warm (curves cached).
+
+Writes ``gvif_methods.json`` + ``.png``. Run: ``semopt bench gvif_methods``.
 """
 
 from __future__ import annotations
@@ -17,131 +32,258 @@ import time
 
 import numpy as np
 
+import semopt
 from semopt import tables
-from semopt.allocators.gvif import DEFAULT_TABLE, ExactAllocator, PerImageAllocator, ZoSgdAllocator
 from semopt.benchmarking import time_call, write_results
+
+GAP_LIMIT = 0.05
+
+
+def _sweep(table, snrs, budget, target, seeds):
+    """Per-SNR rows for one target (see the module docstring, item 1)."""
+    call = {"problem": "gvif", "table": table}
+    ex = semopt.allocate(snrs, budget, target, method="exact", **call)
+    pi = semopt.allocate(snrs, budget, target, method="per-image", **call)
+    nf = semopt.allocate(snrs, budget, target, method="no-filtering", **call)
+    rows = []
+    for k, s in enumerate(snrs):
+        zo = [semopt.allocate(float(s), budget, target, method="zo-sgd", seed=seed, **call)
+              for seed in range(seeds)]
+        feasible = bool(ex.success[k])
+        gaps = [float(ex.objective[k] - z.objective) if feasible else None for z in zo]
+        names = list(ex.extras["models"])
+        star = [float(ex.extras["alpha_per_model"][k][names.index(z.extras["model"])])
+                if feasible and z.extras["model"] else None for z in zo]
+        rows.append({
+            "snr_db": float(s), "feasible": feasible,
+            "exact": {"status": str(ex.status[k]), "gvif": float(ex.objective[k]),
+                      "alpha": float(ex.extras["alpha"][k]), "model": str(ex.extras["model"][k]),
+                      "least_latency_ms": 1e3 * float(ex.extras["least_latency_s"][k])},
+            "zo_sgd": {
+                "status": [z.status for z in zo], "gvif": [z.objective for z in zo],
+                "gap_to_exact": gaps,
+                "gap_max": max(gaps) if feasible else None,
+                "evaluations": [z.evaluations for z in zo],
+                "iterations": [z.iterations for z in zo],
+                "alpha_penalty": [z.extras["alpha_penalty"] for z in zo],
+                "alpha_star_of_its_model": star,
+                "alpha": [z.extras["alpha"] for z in zo],
+                "converged_all": all(z.status == "optimal" for z in zo) if feasible else None,
+            },
+            "per_image": {"status": str(pi.status[k]), "gvif": float(pi.objective[k]),
+                          "gain_over_exact": float(pi.objective[k] - ex.objective[k])
+                          if feasible else None},
+            "no_filtering": {"status": str(nf.status[k]), "gvif": float(nf.objective[k]),
+                             "latency_ms": 1e3 * float(nf.latency_s[k])},
+        })
+    return rows, ex.evaluations
+
+
+def _penalty_errors(rows):
+    """α̃ − α*(Φ) of every seed and feasible SNR (negative: the infeasible side)."""
+    return np.array([a - b for r in rows for a, b in zip(r["zo_sgd"]["alpha_penalty"],
+                                                        r["zo_sgd"]["alpha_star_of_its_model"])
+                     if b is not None])
+
+
+def _variant(table, snrs, budget, target, exact, **options):
+    """Convergence and largest gap of a zo-sgd variant over a sweep (one batched call)."""
+    z = semopt.allocate(snrs, budget, target, problem="gvif", method="zo-sgd", table=table, **options)
+    ok = exact.success
+    gap = exact.objective[ok] - z.objective[ok]
+    return {"options": options, "optimal": int(np.count_nonzero(z.status[ok] == "optimal")),
+            "feasible_snrs": int(np.count_nonzero(ok)),
+            "max_iterations": int(np.count_nonzero(z.status == "max_iterations")),
+            "gap_max": float(np.max(gap)) if gap.size else None,
+            "evaluations_total": z.evaluations, "iterations_max": z.iterations}
+
+
+def _throughput(table, budget, target, sizes):
+    allocator = semopt.make_allocator("gvif", "exact", table=table)
+    allocator.allocate(0.0, budget, target)
+    problem = allocator.problem
+    rng = np.random.default_rng(0)
+    rows = []
+    for n in sizes:
+        snr = rng.uniform(-6.0, 24.0, n)
+        t = time_call(lambda s=snr: allocator.allocate(s, budget, target), repeat=5)
+        parts = {"parse": [], "solve": [], "assemble": []}
+        for _ in range(5):
+            t0 = time.perf_counter()
+            inputs = problem.parse(snr, budget, target)
+            t1 = time.perf_counter()
+            solution = allocator.solve(inputs)
+            t2 = time.perf_counter()
+            problem.assemble(inputs, solution, method="exact", wall_time_s=0.0)
+            t3 = time.perf_counter()
+            for key, dt in zip(parts, (t1 - t0, t2 - t1, t3 - t2)):
+                parts[key].append(dt)
+        rows.append({"batch": n, "median_s": t["median_s"], "per_s": n / t["median_s"],
+                     **{f"{k}_s": statistics.median(v) for k, v in parts.items()}})
+        print(f"exact, batch {n:>6}: {t['median_s'] * 1e3:8.2f} ms = {n / t['median_s']:,.0f} SNRs/s "
+              f"(parse {rows[-1]['parse_s'] * 1e3:.2f} ms, solve {rows[-1]['solve_s'] * 1e3:.2f} ms, "
+              f"assemble {rows[-1]['assemble_s'] * 1e3:.2f} ms)")
+    snr = rng.uniform(-6.0, 24.0, 1000)
+    t0 = time.perf_counter()
+    for s in snr:
+        allocator.allocate(float(s), budget, target)
+    loop_s = time.perf_counter() - t0
+    print(f"exact, 1000 single calls in a loop: {loop_s * 1e3:.1f} ms = {1000 / loop_s:,.0f} SNRs/s")
+    return {"batches": rows, "loop_1000_single_calls_s": loop_s, "loop_per_s": 1000 / loop_s}
+
+
+def _single_call_times(table_name, budget, target, repeat=7):
+    cold, load, fresh = [], [], []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        table = tables.load(table_name)
+        t1 = time.perf_counter()
+        semopt.make_allocator("gvif", "exact", table=table).allocate(5.0, budget, target)
+        t2 = time.perf_counter()
+        semopt.make_allocator("gvif", "exact", table=table).allocate(5.0, budget, target)
+        t3 = time.perf_counter()
+        cold.append(t2 - t0)
+        load.append(t1 - t0)
+        fresh.append(t3 - t2)
+    warm_alloc = semopt.make_allocator("gvif", "exact", table=table)
+    warm = time_call(lambda: warm_alloc.allocate(5.0, budget, target), repeat=50)["median_s"]
+    out = {"cold_s": statistics.median(cold), "table_load_s": statistics.median(load),
+           "new_allocator_on_loaded_table_s": statistics.median(fresh), "warm_s": warm}
+    print(f"exact single call: cold {out['cold_s'] * 1e3:.1f} ms (of which table load "
+          f"{out['table_load_s'] * 1e3:.1f} ms), new allocator on a loaded table "
+          f"{out['new_allocator_on_loaded_table_s'] * 1e3:.1f} ms, warm {warm * 1e3:.3f} ms")
+    return out
 
 
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(prog="gvif_methods")
-    parser.add_argument("--table", default=DEFAULT_TABLE)
+    parser.add_argument("--table", default=semopt.get_problem("gvif").default_table)
     parser.add_argument("--out-dir", default=None)
-    parser.add_argument("--budget", type=float, default=0.02)
+    parser.add_argument("--budget", default="20 ms")
+    parser.add_argument("--targets", default="30dB,26dB,none",
+                        help="comma-separated distortion caps (the paper's is 30dB)")
     parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--max-batch", type=int, default=100_000)
     args = parser.parse_args(argv)
     table = tables.load(args.table)
-    snrs = [-4.0, 0.0, 4.0, 8.0, 12.0, 16.0]
-    rows = []
-    for s in snrs:
-        ex_cold = []
-        for _ in range(3):
-            t0 = time.perf_counter()
-            ex = ExactAllocator(table=table).allocate(s, args.budget, None)
-            ex_cold.append(time.perf_counter() - t0)
-        warm = ExactAllocator(table=table)
-        warm.allocate(s, args.budget, None)
-        ex_warm = time_call(lambda a=warm, s=s: a.allocate(s, args.budget, None), repeat=20)["median_s"]
-        zo_vals, zo_evals, zo_time, zo_iters = [], [], [], []
-        for seed in range(args.seeds):
-            t0 = time.perf_counter()
-            z = ZoSgdAllocator(table=table, seed=seed).allocate(s, args.budget, None)
-            zo_time.append(time.perf_counter() - t0)
-            zo_vals.append(z.objective if z.success else np.nan)
-            zo_evals.append(z.evaluations)
-            zo_iters.append(z.iterations)
-        t0 = time.perf_counter()
-        pi = PerImageAllocator(table=table).allocate(s, args.budget, None)
-        pi_time = time.perf_counter() - t0
-        n = max(1, table.n_images)
-        row = {
-            "snr_db": s,
-            "feasible": bool(ex.success),
-            "exact": {
-                "gvif": ex.objective,
-                "alpha": ex.extras["alpha"],
-                "model": ex.extras["model"],
-                "breakpoint_evaluations": ex.evaluations,
-                "per_image_evaluations": ex.evaluations * n,
-                "time_cold_s": statistics.median(ex_cold),
-                "time_warm_s": ex_warm,
-            },
-            "zo_sgd": {
-                "gvif_median": float(np.nanmedian(zo_vals)),
-                "gvif_min": float(np.nanmin(zo_vals)),
-                "gap_to_exact_median": float(ex.objective - np.nanmedian(zo_vals)),
-                "gap_to_exact_max": float(ex.objective - np.nanmin(zo_vals)),
-                "per_image_evaluations_median": float(np.median(zo_evals)),
-                "iterations_median": float(np.median(zo_iters)),
-                "time_median_s": statistics.median(zo_time),
-            },
-            "per_image": {
-                "gvif": pi.objective,
-                "gain_over_exact": float(pi.objective - ex.objective),
-                "time_s": pi_time,
-            },
+    best_psnr = max(m.psnr_db for m in table.models)
+    snrs = np.arange(-6.0, 24.0 + 1e-9, 1.0)
+    targets = [t.strip() for t in args.targets.split(",") if t.strip()]
+    sweeps, variants = {}, {}
+    for target in targets:
+        cap = None if target.lower() == "none" else target
+        exact = semopt.allocate(snrs, args.budget, cap, problem="gvif", method="exact", table=table)
+        if not np.any(exact.success) and "no candidate model meets D_0" in exact.message:
+            note = (f"no model of {table.name} meets D_0 = {target} (best model PSNR "
+                    f"{best_psnr:.2f} dB): every SNR is infeasible for every method")
+            print(f"target {target}: {note}")
+            sweeps[target] = {"feasible_models": 0, "note": note, "rows": []}
+            continue
+        rows, exact_evals = _sweep(table, snrs, args.budget, cap, args.seeds)
+        feasible = [r for r in rows if r["feasible"]]
+        summary = {
+            "feasible_snrs": len(feasible), "snrs": len(rows),
+            "zo_sgd_converged_at_every_feasible_snr_and_seed": all(r["zo_sgd"]["converged_all"]
+                                                                  for r in feasible),
+            "zo_sgd_gap_max": max((r["zo_sgd"]["gap_max"] for r in feasible), default=None),
+            "zo_sgd_within_limit_everywhere": all(r["zo_sgd"]["gap_max"] < GAP_LIMIT for r in feasible),
+            "zo_sgd_evaluations_median": float(np.median([e for r in feasible
+                                                          for e in r["zo_sgd"]["evaluations"]]))
+            if feasible else None,
+            "exact_breakpoint_evaluations": exact_evals,
+            "exact_per_image_evaluations": exact_evals * max(1, table.n_images),
+            "no_filtering_infeasible_snrs": [r["snr_db"] for r in rows
+                                             if r["feasible"] and r["no_filtering"]["status"] != "optimal"],
+            "per_image_gain_mean": float(np.mean([r["per_image"]["gain_over_exact"] for r in feasible]))
+            if feasible else None,
+            # How far the ZO-SGD penalty point α̃ is from exact's α* (before the repair), and
+            # how often it is on the infeasible side (α̃ < α*, which the repair closes).
+            "penalty_point_error_median": float(np.median(_penalty_errors(feasible)))
+            if feasible else None,
+            "penalty_point_error_max": float(np.max(np.abs(_penalty_errors(feasible))))
+            if feasible else None,
+            "penalty_point_infeasible_side_share": float(np.mean(_penalty_errors(feasible) < 0))
+            if feasible else None,
         }
-        rows.append(row)
-        print(
-            f"SNR {s:5.1f} dB: exact {ex.objective:.4f} (α {ex.extras['alpha']:.3f}, {ex.extras['model']}, "
-            f"{ex.evaluations} breakpoints = {ex.evaluations * n} per-image evals, "
-            f"{1e3 * statistics.median(ex_cold):.2f} ms cold / {1e3 * ex_warm:.3f} ms warm) | zo-sgd median "
-            f"{np.nanmedian(zo_vals):.4f} (gap {ex.objective - np.nanmedian(zo_vals):.4f}, "
-            f"{np.median(zo_evals):.0f} per-image evals, {1e3 * statistics.median(zo_time):.1f} ms) | "
-            f"per-image {pi.objective:.4f}"
-        )
-    summary = {
-        "exact_ge_zo_sgd_all_runs": all(
-            r["zo_sgd"]["gap_to_exact_max"] >= -1e-12 for r in rows if r["feasible"]
-        ),
-        "median_time_ratio_zo_over_exact_cold": float(
-            np.median([r["zo_sgd"]["time_median_s"] / r["exact"]["time_cold_s"] for r in rows])
-        ),
-        "median_eval_ratio_zo_over_exact": float(
-            np.median(
-                [
-                    r["zo_sgd"]["per_image_evaluations_median"] / r["exact"]["per_image_evaluations"]
-                    for r in rows
-                ]
-            )
-        ),
-    }
-    print("summary:", summary)
+        problem = semopt.make_allocator("gvif", "exact", table=table).problem
+        allowed = int(problem.parse(0.0, args.budget, cap).models_ok.sum())
+        sweeps[target] = {"feasible_models": allowed, "rows": rows, "summary": summary}
+        print(f"target {target} (T_max {args.budget}): {summary['feasible_snrs']} of {len(rows)} SNRs "
+              f"feasible; exact uses {exact_evals} breakpoint evaluations per call")
+        print(f"{'SNR':>5} {'exact':>7} {'α*':>6} {'model':>12} | zo-sgd gap max  evals(median) "
+              f"its(max) status | per-image | no-filtering")
+        for r in rows:
+            if not r["feasible"]:
+                least = r["exact"]["least_latency_ms"]
+                print(f"{r['snr_db']:5.1f} infeasible (least latency {least:.3g} ms)")
+                continue
+            z, nf = r["zo_sgd"], r["no_filtering"]
+            nf_text = nf["status"] if nf["status"] == "optimal" else \
+                f"{nf['status']} ({nf['latency_ms']:.3g} ms)"
+            print(f"{r['snr_db']:5.1f} {r['exact']['gvif']:7.4f} {r['exact']['alpha']:6.3f} "
+                  f"{r['exact']['model']:>12} | {z['gap_max']:13.2e}  {np.median(z['evaluations']):12.0f} "
+                  f"{max(z['iterations']):8d} {'all optimal' if z['converged_all'] else z['status']} | "
+                  f"{r['per_image']['gvif']:.4f} | {nf_text}")
+        print("summary:", summary)
+        variants[target] = [_variant(table, snrs, args.budget, cap, exact, **opts)
+                            for opts in ({}, {"scaling": "linear"}, {"batch_size": 8},
+                                         {"batch_size": 8, "max_iter": 2000})]
+        for v in variants[target]:
+            print(f"  zo-sgd {v['options'] or 'defaults'}: {v['optimal']} of {v['feasible_snrs']} "
+                  f"feasible SNRs optimal, {v['max_iterations']} at max_iter, largest gap {v['gap_max']:.2e}")
+    sizes = [n for n in (1_000, 10_000, 100_000) if n <= args.max_batch]
+    speed_target = next((t for t in targets if sweeps[t]["rows"]), "none")
+    speed_cap = None if speed_target.lower() == "none" else speed_target
+    throughput = _throughput(table, args.budget, speed_cap, sizes)
+    single = _single_call_times(args.table, args.budget, speed_cap)
+    results = {"table": table.name, "budget": args.budget, "targets": targets,
+               "best_model_psnr_db": best_psnr, "sweeps": sweeps, "zo_sgd_variants": variants,
+               "speed_target": speed_target, "exact_throughput": throughput,
+               "exact_single_call": single}
+    fig = _figure(table, snrs, sweeps, throughput)
+    write_results("gvif_methods", "GVIF methods: zo-sgd gap and evaluations per SNR, exact throughput "
+                  "and single-call times", results, figure=fig, out_dir=args.out_dir)
+    return results
+
+
+def _figure(table, snrs, sweeps, throughput):
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(1, 2, figsize=(11, 4))
-    ax[0].plot(snrs, [r["exact"]["gvif"] for r in rows], "-o", label="exact")
-    ax[0].plot(
-        snrs, [r["zo_sgd"]["gvif_median"] for r in rows], "--s", label=f"zo-sgd (median of {args.seeds})"
-    )
-    ax[0].plot(snrs, [r["per_image"]["gvif"] for r in rows], "-^", label="per-image")
-    ax[0].set(xlabel="receive SNR (dB)", ylabel="expected GVIF", title="objective")
-    ax[1].semilogy(
-        snrs, [r["exact"]["per_image_evaluations"] for r in rows], "-o", label="exact: evaluations"
-    )
-    ax[1].semilogy(
-        snrs, [r["zo_sgd"]["per_image_evaluations_median"] for r in rows], "--s", label="zo-sgd: evaluations"
-    )
-    ax[1].semilogy(snrs, [1e6 * r["exact"]["time_cold_s"] for r in rows], "-o", alpha=0.5, label="exact: µs")
-    ax[1].semilogy(
-        snrs, [1e6 * r["zo_sgd"]["time_median_s"] for r in rows], "--s", alpha=0.5, label="zo-sgd: µs"
-    )
-    ax[1].set(xlabel="receive SNR (dB)", title="per-image evaluations and wall time (µs)")
+    fig, ax = plt.subplots(1, 3, figsize=(16, 4.3))
+    for j, (target, sweep) in enumerate(sweeps.items()):
+        rows = sweep["rows"]
+        if not rows:
+            continue
+        snr = [r["snr_db"] for r in rows]
+        ex = [r["exact"]["gvif"] if r["feasible"] else np.nan for r in rows]
+        ax[0].plot(snr, ex, "-o", ms=3, color=f"C{j}", label=f"exact, D_0 {target}")
+        nf = [r["no_filtering"]["gvif"] if r["no_filtering"]["status"] == "optimal" else np.nan
+              for r in rows]
+        ax[0].plot(snr, nf, ":x", ms=4, color=f"C{j}", label=f"no-filtering, D_0 {target}")
+        gap = [max(r["zo_sgd"]["gap_max"], 1e-7) if r["feasible"] else np.nan for r in rows]
+        ax[1].semilogy(snr, gap, "-s", ms=3, color=f"C{j}", label=f"zo-sgd max gap, D_0 {target}")
+        ev = [np.median(r["zo_sgd"]["evaluations"]) if r["feasible"] else np.nan for r in rows]
+        ax[2].semilogy(snr, ev, "-s", ms=3, color=f"C{j}", label=f"zo-sgd evaluations, D_0 {target}")
+    ax[1].axhline(GAP_LIMIT, color="k", lw=0.8, ls="--", label="0.05")
+    ax[0].set(xlabel="receive SNR (dB)", ylabel="expected GVIF", title="exact and no-filtering")
+    ax[1].set(xlabel="receive SNR (dB)", ylabel="GVIF(exact) − GVIF(zo-sgd)",
+              title="zo-sgd gap (max over seeds)")
+    ax[2].set(xlabel="receive SNR (dB)", ylabel="per-image evaluations",
+              title="zo-sgd evaluations (median over seeds)")
+    inset = ax[2].inset_axes([0.55, 0.12, 0.4, 0.35])
+    b = throughput["batches"]
+    inset.loglog([r["batch"] for r in b], [r["per_s"] for r in b], "-o", ms=3)
+    inset.set_title("exact: SNRs/s vs batch", fontsize=7)
+    inset.tick_params(labelsize=6)
     for a in ax:
         a.grid(alpha=0.3)
-        a.legend(fontsize=8)
+        a.legend(fontsize=7)
+    fig.suptitle(f"{table.name}: {len(table.models)} models × {table.n_images} images, T_max 20 ms")
     fig.tight_layout()
-    results = {"table": table.name, "budget_s": args.budget, "rows": rows, "summary": summary}
-    write_results(
-        "gvif_methods",
-        "exact vs zo-sgd vs per-image: objective, evaluations, time",
-        results,
-        figure=fig,
-        out_dir=args.out_dir,
-    )
-    return results
+    return fig
 
 
 if __name__ == "__main__":

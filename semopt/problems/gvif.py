@@ -27,9 +27,9 @@ call arguments of ``allocate(snr, budget, target)``:
 
 The problem owns the shared, table-only work: :attr:`GvifProblem.curves` (every
 breakpoint of E[V] and E[B] of every model, and the per-image values at every
-importance-sorted position) is built once per problem and cached, so a batch of SNRs
-(or a later call) reuses it. :meth:`GvifProblem.assemble` rechecks every row: the
-expected GVIF and rate are recomputed from the returned model and α with the table's
+importance-sorted position) is built once per table object and α_th and cached, so a
+batch of SNRs, a later call, or another problem on the same loaded table reuses it.
+:meth:`GvifProblem.assemble` rechecks every row: the expected GVIF and rate are recomputed from the returned model and α with the table's
 per-image arrays (or its grid), the latency from the rate and the capacity, the
 distortion from the model; only a row that meets T_max and D_0 when rechecked (and whose
 method certified convergence) is ``optimal``. Infeasible rows return the least expected
@@ -40,9 +40,9 @@ latency any model meeting D_0 can reach (a true number, in the message and in th
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -76,6 +76,8 @@ LATENCY_RTOL = 1e-12
 """Relative tolerance of the latency recheck (E[B] ≤ C·T_max·(1 + LATENCY_RTOL))."""
 PEAK = 255.0
 """Peak pixel value of the PSNR ↔ MSE conversion (8-bit images)."""
+_SHARED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+"""table -> {α_th: (GvifCurves, envelopes by allowed-model set)}, shared by problems."""
 
 
 def _psnr_db(mse: np.ndarray | float) -> np.ndarray:
@@ -490,10 +492,20 @@ class GvifProblem(Problem):
         self.n_models = len(names)
         self._envelopes: dict[bytes, GvifEnvelope] = {}
 
-    @cached_property
+    @property
     def curves(self) -> GvifCurves:
-        """The table-only curves, built on first use and shared by every call."""
-        return GvifCurves.build(self.table, self.alpha_max)
+        """The table-only curves, built on first use and shared by every call.
+
+        They depend only on the table object and α_th, so every problem built on the same
+        (loaded) table shares them, and their envelopes (a weak cache: nothing is kept once
+        the table is gone).
+        """
+        shared = _SHARED.setdefault(self.table, {})
+        if self.alpha_max not in shared:
+            shared[self.alpha_max] = (GvifCurves.build(self.table, self.alpha_max), {})
+        curves, envelopes = shared[self.alpha_max]
+        self._envelopes = envelopes
+        return curves
 
     # -- input validation --------------------------------------------------------------
     def parse(self, snr: Any, budget: Any, target: Any) -> GvifInputs:
@@ -531,8 +543,9 @@ class GvifProblem(Problem):
         """
         allowed = np.asarray(allowed, dtype=bool)
         key = allowed.tobytes()
+        curves = self.curves
         if key not in self._envelopes:
-            self._envelopes[key] = GvifEnvelope.build(self.curves, allowed)
+            self._envelopes[key] = GvifEnvelope.build(curves, allowed)
         return self._envelopes[key]
 
     def least_latency_point(self, inputs: GvifInputs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
