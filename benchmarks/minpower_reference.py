@@ -22,7 +22,7 @@ import warnings
 import numpy as np
 
 import semopt
-from semopt.benchmarking import write_results
+from semopt.benchmarking import progress, write_results
 from semopt.testing import conformance_violations
 from semopt.testing.minpower import reference_problems
 
@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> dict:
     cases = reference_problems(n_targets=args.targets, fading_draws=args.draws)
     rows: dict[str, dict] = {m: {"gaps": [], "times": [], "solved": 0, "violations": []}
                              for m in methods}
-    for case in cases:
+    for case in progress(cases, desc="reference problems"):
         kwargs = dict(case.options)
         truth = semopt.allocate(case.snr, case.budget, case.target, method="exhaustive",
                                 **kwargs)

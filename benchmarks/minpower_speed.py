@@ -25,7 +25,7 @@ import warnings
 import numpy as np
 
 import semopt
-from semopt.benchmarking import time_call, write_results
+from semopt.benchmarking import progress, time_call, write_results
 from semopt.link.channel import rayleigh_power_gain, received_snr_db
 
 TARGET = 0.45
@@ -75,7 +75,8 @@ def main(argv: list[str] | None = None) -> dict:
         truth = allocators["exhaustive"].allocate(snr_all[:n_grid], BUDGET_W, TARGET)
         grid_per_s = n_grid / (time.perf_counter() - t0)
         t0 = time.perf_counter()
-        slsqp = [allocators["slsqp"].allocate(snr_all[i], BUDGET_W, TARGET) for i in range(n_slsqp)]
+        slsqp = [allocators["slsqp"].allocate(snr_all[i], BUDGET_W, TARGET)
+                 for i in progress(range(n_slsqp), desc=f"{scheme}: per-instance SLSQP")]
         slsqp_per_s = n_slsqp / (time.perf_counter() - t0)
         ok = truth.success
         gaps = {}
