@@ -41,7 +41,7 @@ complex AWGN channel. Two capacity models (``capacity=``):
 * ``"constellation"``: the same normal approximation with the mutual information
   ``I(snr)`` and the variance ``V(snr)`` of the information density of *uniform*
   ``M``-QAM inputs (coded modulation, :func:`constellation_moments`), which a
-  16-QAM transmitter can actually approach; it needs about 0.4 dB more SNR than the
+  16-QAM transmitter can actually approach; it needs about 0.35 dB more SNR than the
   Gaussian model at rate 2 bit/symbol (see ``docs/symbol-split.md``).
 
 Finally :func:`expected_quality` averages a quality over the delivered / lost prompt,
