@@ -21,6 +21,7 @@ __all__ = ["PROFILE_CLI", "main"]
 PROFILE_CLI: dict[str, str] = {
     "surface": "semopt.cli.profile_surface",
     "gvif": "semopt.cli.profile_gvif",
+    "symbol-split": "semopt.cli.profile_symbol_split",
 }
 _EXTRA_OF_MODULE = {"torch": "profile", "torchvision": "profile", "compressai": "profile",
                     "open_clip": "profile", "skimage": "profile", "sklearn": "profile",
