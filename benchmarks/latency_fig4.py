@@ -17,7 +17,7 @@ import argparse
 
 import numpy as np
 
-from semopt.allocators.latency import DiscreteAllocator, Lemma1Allocator, UnawareAllocator
+import semopt
 from semopt.benchmarking import write_results
 
 TARGETS = {"(0.999, 0.991)": {"clip": 0.999, "ms-ssim": 0.991},
@@ -33,8 +33,8 @@ def main(argv: list[str] | None = None) -> dict:
     snr = np.round(np.arange(0.0, 30.0 + 1e-9, args.step_db), 3)
     results: dict = {"snr_db": snr, "targets": {}}
     for label, target in TARGETS.items():
-        cont = Lemma1Allocator().allocate(snr, "10 mW", target)
-        disc = DiscreteAllocator().allocate(snr, "10 mW", target)
+        cont = semopt.allocate(snr, "10 mW", target, problem="latency", method="lemma1")
+        disc = semopt.allocate(snr, "10 mW", target, problem="latency", method="discrete")
         results["targets"][label] = {
             "ber": float(cont.extras["target_ber"][0]),
             "lemma1": {"share_prompt": cont.extras["share_prompt"],
@@ -47,8 +47,9 @@ def main(argv: list[str] | None = None) -> dict:
                          "expected_transmissions": disc.extras["expected_transmissions"],
                          "status": disc.status},
         }
-    un_c = UnawareAllocator().allocate(snr, "10 mW", 1e-6)
-    un_d = UnawareAllocator(modulation="discrete").allocate(snr, "10 mW", 1e-6)
+    un_c = semopt.allocate(snr, "10 mW", 1e-6, problem="latency", method="unaware")
+    un_d = semopt.allocate(snr, "10 mW", 1e-6, problem="latency", method="unaware",
+                           modulation="discrete")
     results["unaware"] = {"continuous_latency_s": un_c.latency_s,
                           "discrete_latency_s": un_d.latency_s,
                           "ber": 1e-7}

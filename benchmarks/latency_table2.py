@@ -13,7 +13,7 @@ import argparse
 
 import numpy as np
 
-from semopt.allocators.latency import DiscreteAllocator
+import semopt
 from semopt.benchmarking import write_results
 from semopt.link.latency import mqam_required_snr
 from semopt.units import linear_to_db
@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> dict:
     matches = total = 0
     computed: dict = {}
     for label, target in TARGETS.items():
-        alloc = DiscreteAllocator().allocate(snr, "10 mW", target)
+        alloc = semopt.allocate(snr, "10 mW", target, problem="latency", method="discrete")
         ber = float(alloc.extras["target_ber"][0])
         order = np.asarray(alloc.extras["modulation_order"])[:, 0]
         computed[label] = {"ber": ber, "order": order, "latency_s": alloc.latency_s}

@@ -44,6 +44,7 @@ from semopt.link import latency as link
 from semopt.link.latency import DEFAULT_ORDERS, LatencyScenario
 from semopt.options import Option
 from semopt.problems.base import Problem
+from semopt.problems.latency_math import CHUNK_ROWS
 from semopt.registry import register_problem
 from semopt.result import (
     INFEASIBLE,
@@ -386,24 +387,13 @@ alpha, beta, orders
         Computed with :mod:`semopt.link.latency` from ``γ_i = γ̄ x_i / w_i``; a zero-bit
         stream has latency 0.
         """
-        sc = self.scenario
-        bw = self.bandwidth if bandwidth_hz is None else bandwidth_hz
-        w = bw / bw.sum(axis=-1, keepdims=True)
-        out = np.empty(fractions.shape)
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            snr0 = inputs.gbar * fractions[:, 0] / w[..., 0]
-            out[:, 0] = link.prompt_latency_s(snr0, sc.prompt_bits, bw[..., 0],
-                                              packet_bits=sc.packet, code_rate=sc.code_rate,
-                                              order=sc.prompt_order, k=sc.k, b=sc.b)
-            for i in range(self.n_streams):
-                if self.bits[i] == 0:
-                    out[:, 1 + i] = 0.0
-                    continue
-                snr_i = inputs.gbar * fractions[:, 1 + i] / w[..., 1 + i]
-                out[:, 1 + i] = link.mqam_latency_s(snr_i, inputs.ber[i], self.bits[i],
-                                                    bw[..., 1 + i], alpha=sc.alpha,
-                                                    beta=sc.beta)
-        return out
+        x = np.asfortranarray(fractions, dtype=float)
+        bw = self.bandwidth if bandwidth_hz is None else np.asfortranarray(bandwidth_hz, float)
+        out = _Recheck(x.shape[0], self.n_streams)
+        solution = LatencySolution(x, np.zeros(x.shape[0], np.int8), "continuous")
+        for sl in _chunks(x.shape[0]):
+            self._recheck_rows(inputs, solution, x, bw, sl, out)
+        return out.stream_t
 
     def continuous_optimum(self, inputs: LatencyInputs, rows: np.ndarray) -> np.ndarray:
         """Latency (s) of the continuous-MQAM optimum at the scenario's bandwidths, for ``rows``.
@@ -434,60 +424,48 @@ alpha, beta, orders
         by the SNRs they get, and the latency recomputed from the powers with the link
         model is finite and agrees with the method's own value. Rows failing the recheck
         become ``numerical_error`` (the message gives the continuous-MQAM optimum);
-        rows whose latency overflows a float become ``infeasible``.
+        rows whose latency overflows a float become ``infeasible``. The recheck runs in
+        blocks of rows so that its temporaries stay small.
         """
-        sc = self.scenario
         n = self.n_streams
-        x = np.asarray(solution.fractions, dtype=float)
+        x = np.asfortranarray(solution.fractions, dtype=float)
         code = np.asarray(solution.status_code, dtype=np.int8)
         b = x.shape[0]
         bw = self.bandwidth if solution.bandwidth_hz is None \
-            else np.asarray(solution.bandwidth_hz, dtype=float)
-        with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
-            sane = np.all(np.isfinite(x) & (x >= 0.0), axis=-1)
-            total = x.sum(axis=-1)
-            sane &= total <= 1.0 + BUDGET_RTOL
-            if solution.bandwidth_hz is not None:
-                sane &= np.all(np.isfinite(bw) & (bw > 0.0), axis=-1)
-                sane &= bw.sum(axis=-1) <= sc.total_bandwidth_hz * (1.0 + BUDGET_RTOL)
-            stream_t, bps, model_ok, per, expected = self._recheck_model(inputs, solution, x, bw)
-            sane &= model_ok
-            latency = stream_t.max(axis=-1)
-            if solution.latency_s is not None:
-                claimed = np.asarray(solution.latency_s, dtype=float)
-                agree = np.abs(latency - claimed) <= LATENCY_RTOL * claimed
-                agree |= (np.isinf(latency) & np.isinf(claimed)) | np.isnan(claimed)
-                sane &= agree
-            sane &= ~np.isnan(latency)
-            finite_latency = np.isfinite(latency)
+            else np.asfortranarray(solution.bandwidth_hz, dtype=float)
+        out = _Recheck(b, n)
+        for sl in _chunks(b):
+            self._recheck_rows(inputs, solution, x, bw, sl, out)
+        sane, latency = out.sane, out.latency
+        finite_latency = np.isfinite(latency)
         proposed_opt = code == STATUS_CODE[OPTIMAL]
         ok = proposed_opt & sane & finite_latency
-        if not np.all(ok):
+        all_ok = bool(ok.all())
+        defined = ok
+        power, stream_t, bps, snr_db = out.power, out.stream_t, out.bps, out.snr_db
+        per, expected, share = out.per, out.expected, out.share
+        if not all_ok:
             refused = (proposed_opt | (code == STATUS_CODE[MAX_ITERATIONS])) & ~sane
             code = code.copy()
             code[refused] = STATUS_CODE[NUMERICAL_ERROR]
             code[proposed_opt & sane & ~finite_latency] = STATUS_CODE[INFEASIBLE]
-        kept = ok | (code == STATUS_CODE[MAX_ITERATIONS]) | (code == STATUS_CODE[INFEASIBLE])
-        kept &= sane
-        if not np.all(kept):
-            drop = ~kept
-            x = np.where(drop[:, None], np.nan, x)
-            stream_t = np.where(drop[:, None], np.nan, stream_t)
-            latency = np.where(drop, np.nan, latency)
-            bps = np.where(drop[:, None], 0.0, bps)
-            per = np.where(drop, np.nan, per)
-            expected = np.where(drop, np.nan, expected)
-        defined = ok | (code == STATUS_CODE[MAX_ITERATIONS])
-        if not np.all(defined):
+            maxit = code == STATUS_CODE[MAX_ITERATIONS]
+            drop = ~((ok | maxit | (code == STATUS_CODE[INFEASIBLE])) & sane)
+            if drop.any():
+                for arr in (power, stream_t, snr_db, latency, share):
+                    arr[drop] = np.nan
+                bps[drop] = 0.0
+            defined = ok | maxit
             undefined = ~defined
-            per = np.where(undefined, np.nan, per)
-            expected = np.where(undefined, np.nan, expected)
-        power = x * inputs.budget_w[:, None]
-        error_rate = np.empty((b, 1 + n))
+            per[undefined] = np.nan
+            expected[undefined] = np.nan
+        single_ber = min(solution.single_stream_ber or 1.0, float(np.min(inputs.ber)))
+        target_ber = inputs.ber.copy() if solution.model != "single-stream" \
+            else np.full(n, single_ber)
+        error_rate = np.empty((b, 1 + n), order="F")
         error_rate[:, 0] = per
-        error_rate[:, 1:] = inputs.ber if solution.model != "single-stream" \
-            else min(solution.single_stream_ber or 1.0, float(np.min(inputs.ber)))
-        if not np.all(defined):
+        error_rate[:, 1:] = target_ber
+        if not all_ok:
             error_rate[~defined] = np.nan
         perception = np.full(b, np.nan)
         quality = None
@@ -496,13 +474,6 @@ alpha, beta, orders
             ber_q = min(float(inputs.ber[0]), float(table.ber[-1]))
             quality = {k: float(table.value(k, ber_q)) for k in inputs.thresholds}
             perception[defined] = quality[inputs.binding_metric]
-        w = bw / bw.sum(axis=-1, keepdims=True)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            snr_streams_db = linear_to_db(inputs.gbar[:, None] * x / w)
-            share = x[:, 0] / x.sum(axis=-1)
-        status = _STATUS_TABLE.take(code)
-        target_ber = inputs.ber.copy() if solution.model != "single-stream" else \
-            np.full(n, min(solution.single_stream_ber or 1.0, float(np.min(inputs.ber))))
         extras: dict[str, Any] = {"target_ber": target_ber, "model": solution.model}
         if quality is not None:
             extras["quality"] = quality
@@ -513,65 +484,94 @@ alpha, beta, orders
             "expected_transmissions": expected,
             "share_prompt": share,
             "stream_latency_s": stream_t,
-            "stream_snr_db": snr_streams_db,
+            "stream_snr_db": snr_db,
             "bandwidth_hz": np.broadcast_to(bw, (b, 1 + n)),
             "average_snr_db": linear_to_db(inputs.gbar),
         }
         batch_extras.update(solution.batch_extras or {})
         return build_allocation(
-            inputs.batch_shape, method=method, problem=self.name, success=ok, status=status,
+            inputs.batch_shape, method=method, problem=self.name, success=ok,
+            status=_STATUS_TABLE.take(code),
             message=self._message(inputs, solution, code, ok, latency, wall_time_s),
             power_w=power, error_rate=error_rate, perception=perception, objective=latency,
             latency_s=latency, iterations=solution.iterations,
             evaluations=solution.evaluations, wall_time_s=wall_time_s, extras=extras,
             batch_extras=batch_extras)
 
-    def _recheck_model(self, inputs: LatencyInputs, solution: LatencySolution, x: np.ndarray,
-                       bw: np.ndarray) -> tuple[np.ndarray, ...]:
-        """Stream latencies, bits/symbol, model check, prompt PER and expected transmissions."""
+    def _recheck_rows(self, inputs: LatencyInputs, solution: LatencySolution, x: np.ndarray,
+                      bw: np.ndarray, sl: slice, out: _Recheck) -> None:
+        """Recheck rows ``sl`` with :mod:`semopt.link.latency`; write into ``out``."""
         sc = self.scenario
         n = self.n_streams
-        b = x.shape[0]
-        w = bw / bw.sum(axis=-1, keepdims=True)
-        if solution.model == "single-stream":
-            ber = min(solution.single_stream_ber or 1.0, float(np.min(inputs.ber)))
-            gap = float(link.mqam_gap(ber, sc.alpha, sc.beta))
-            bps = np.asarray(solution.bits_per_symbol, dtype=float)[:, 0]
-            snr = inputs.gbar * x.sum(axis=-1)          # all power, whole band
-            model_ok = bps <= np.log2(1.0 + gap * snr) * (1.0 + SNR_RTOL)
-            total_bits = sc.prompt_bits + float(self.bits.sum())
-            latency = total_bits / (sc.total_bandwidth_hz * bps)
-            stream_t = np.repeat(latency[:, None], 1 + n, axis=1)
-            per = np.full(b, -math.expm1(sc.prompt_bits * math.log1p(-ber)))
-            return (stream_t, np.repeat(bps[:, None], n, axis=1), model_ok, per,
-                    np.ones(b))
-        snr0 = inputs.gbar * x[:, 0] / w[..., 0]
-        expected = link.prompt_expected_transmissions(snr0, sc.packet, sc.k, sc.b)
-        per = 1.0 - 1.0 / expected
-        if solution.model == "continuous":
-            stream_t = self.stream_latencies(inputs, x, None if solution.bandwidth_hz is None
-                                             else bw)
-            bps = np.empty((b, n))
+        xs = x[sl]
+        g = inputs.gbar[sl]
+        bws = bw[sl] if bw.ndim == 2 else bw
+        ws = bws / bws.sum(axis=-1, keepdims=True)
+        with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+            sane = np.isfinite(xs).all(axis=-1)
+            sane &= (xs >= 0.0).all(axis=-1)
+            total = xs.sum(axis=-1)
+            sane &= total <= 1.0 + BUDGET_RTOL
+            if bw.ndim == 2 or solution.bandwidth_hz is not None:
+                sane &= np.all(np.isfinite(bws) & (bws > 0.0), axis=-1)
+                sane &= bws.sum(axis=-1) <= sc.total_bandwidth_hz * (1.0 + BUDGET_RTOL)
+            np.multiply(xs, inputs.budget_w[sl, None], out=out.power[sl])
+            np.divide(xs[:, 0], total, out=out.share[sl])
+            st = out.stream_t[sl]
+            bps = out.bps[sl]
+            snr0 = g * xs[:, 0] / ws[..., 0]
+            out.snr_db[sl, 0] = linear_to_db(snr0)
+            model = solution.model
+            given = None
+            if model == "single-stream":
+                ber = min(solution.single_stream_ber or 1.0, float(np.min(inputs.ber)))
+                gap = float(link.mqam_gap(ber, sc.alpha, sc.beta))
+                bps[:] = np.asarray(solution.bits_per_symbol, dtype=float)[sl]
+                snr = g * total                            # all power, whole band
+                sane &= bps[:, 0] <= np.log2(1.0 + gap * snr) * (1.0 + SNR_RTOL)
+                total_bits = sc.prompt_bits + float(self.bits.sum())
+                st[:] = (total_bits / (sc.total_bandwidth_hz * bps[:, 0]))[:, None]
+                out.per[sl] = -math.expm1(sc.prompt_bits * math.log1p(-ber))
+                out.expected[sl] = 1.0
+            else:
+                expected = link.prompt_expected_transmissions(snr0, sc.packet, sc.k, sc.b)
+                out.expected[sl] = expected
+                out.per[sl] = 1.0 - 1.0 / expected
+                np.multiply(link.prompt_base_latency_s(sc.prompt_bits, bws[..., 0],
+                                                       sc.code_rate, sc.prompt_order),
+                            expected, out=st[:, 0])
+                given = None if model == "continuous" \
+                    else np.asarray(solution.bits_per_symbol, dtype=float)[sl]
+                if model not in ("continuous", "discrete"):
+                    raise ValueError(f"model: expected one of {MODELS}, got {model!r}")
             for i in range(n):
-                snr_i = inputs.gbar * x[:, 1 + i] / w[..., 1 + i]
-                bps[:, i] = np.log1p(inputs.gap[i] * snr_i) / link.LN2
-            return stream_t, bps, np.ones(b, dtype=bool), per, expected
-        if solution.model != "discrete":
-            raise ValueError(f"model: expected one of {MODELS}, got {solution.model!r}")
-        bps = np.asarray(solution.bits_per_symbol, dtype=float)
-        stream_t = np.empty((b, 1 + n))
-        stream_t[:, 0] = link.prompt_base_latency_s(sc.prompt_bits, bw[..., 0], sc.code_rate,
-                                                    sc.prompt_order) * expected
-        model_ok = np.ones(b, dtype=bool)
-        for i in range(n):
-            if self.bits[i] == 0:
-                stream_t[:, 1 + i] = 0.0
-                continue
-            snr_i = inputs.gbar * x[:, 1 + i] / w[..., 1 + i]
-            need = link.mqam_required_snr(2.0 ** bps[:, i], inputs.ber[i], sc.alpha, sc.beta)
-            model_ok &= (bps[:, i] >= 1.0) & (snr_i >= need * (1.0 - SNR_RTOL))
-            stream_t[:, 1 + i] = self.bits[i] / (bw[..., 1 + i] * bps[:, i])
-        return stream_t, bps, model_ok, per, expected
+                snr_i = g * xs[:, 1 + i] / ws[..., 1 + i]
+                out.snr_db[sl, 1 + i] = linear_to_db(snr_i)
+                if model == "single-stream":
+                    continue
+                if given is None:
+                    bps[:, i] = link.mqam_rate_bps(snr_i, inputs.ber[i], 1.0, alpha=sc.alpha,
+                                                   beta=sc.beta)
+                else:
+                    bps[:, i] = given[:, i]
+                    if self.bits[i] > 0:
+                        need = link.mqam_required_snr(2.0 ** given[:, i], inputs.ber[i],
+                                                      sc.alpha, sc.beta)
+                        sane &= (given[:, i] >= 1.0) & (snr_i >= need * (1.0 - SNR_RTOL))
+                if self.bits[i] == 0:
+                    st[:, 1 + i] = 0.0
+                else:
+                    np.divide(self.bits[i], bws[..., 1 + i] * bps[:, i], out=st[:, 1 + i])
+            latency = st.max(axis=-1)
+            if solution.latency_s is not None:
+                claimed = np.asarray(solution.latency_s, dtype=float)[sl]
+                agree = np.abs(latency - claimed) <= LATENCY_RTOL * claimed
+                if not agree.all():
+                    agree |= (np.isinf(latency) & np.isinf(claimed)) | np.isnan(claimed)
+                sane &= agree
+            sane &= ~np.isnan(latency)
+        out.latency[sl] = latency
+        out.sane[sl] = sane
 
     def _message(self, inputs: LatencyInputs, solution: LatencySolution, code: np.ndarray,
                  ok: np.ndarray, latency: np.ndarray, wall_time_s: float) -> str:
@@ -603,6 +603,26 @@ alpha, beta, orders
             return f"{head}: {STATUSES[int(code[0])]}{extra}"
         parts = [f"{v} {k}" for k, v in counts.items() if v]
         return f"{head}: {', '.join(parts)} of {ok.size} realizations{extra}"
+
+
+class _Recheck:
+    """Output arrays of the blockwise recheck (column-major where per stream)."""
+
+    def __init__(self, rows: int, n: int) -> None:
+        self.sane = np.empty(rows, dtype=bool)
+        self.latency = np.empty(rows)
+        self.power = np.empty((rows, 1 + n), order="F")
+        self.stream_t = np.empty((rows, 1 + n), order="F")
+        self.snr_db = np.empty((rows, 1 + n), order="F")
+        self.bps = np.empty((rows, n), order="F")
+        self.expected = np.empty(rows)
+        self.per = np.empty(rows)
+        self.share = np.empty(rows)
+
+
+def _chunks(rows: int) -> list[slice]:
+    step = CHUNK_ROWS
+    return [slice(k, min(k + step, rows)) for k in range(0, rows, step)] or [slice(0, 0)]
 
 
 _FLOOR = re.compile(r"^\s*([A-Za-z][\w\-]*)\s*(>=|≥|<=|≤|=)\s*(\S+)\s*$")

@@ -113,7 +113,7 @@ class EqualLatencyTerms:
     def fractions(self, u: np.ndarray, gbar: np.ndarray) -> np.ndarray:
         """Least power fractions ``x_i = p_i/P_T`` (prompt first) for latency ``A_0 e^u``."""
         n = 1 + self.active.size
-        out = np.zeros(np.shape(u) + (n,))
+        out = np.zeros(np.shape(u) + (n,), order="F")
         with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
             out[..., 0] = self.p / (gbar * u)
             e = np.exp(-u)

@@ -51,7 +51,7 @@ class BisectionMethod(LatencyMethod):
         m = 1 + len(active)
         gbar = inputs.gbar
         n_rows = gbar.size
-        fractions = np.zeros((n_rows, 1 + sc.n_streams))
+        fractions = np.zeros((n_rows, 1 + sc.n_streams), order="F")
         latency = np.empty(n_rows)
         code = np.zeros(n_rows, dtype=np.int8)
         iterations = 0
@@ -80,12 +80,13 @@ class BisectionMethod(LatencyMethod):
                 steps = max(0, math.ceil(math.log2(width / LOG_U_TOL))) if width > 0 else 0
                 capped = steps > self.max_iter
                 steps = min(steps, self.max_iter)
+                mid = np.empty_like(lo)
                 for _ in range(steps):
-                    mid = 0.5 * (lo + hi)
-                    total = sum(needed(np.exp(mid), g))
-                    feasible = total <= 1.0
-                    hi = np.where(feasible, mid, hi)
-                    lo = np.where(feasible, lo, mid)
+                    np.add(lo, hi, out=mid)
+                    mid *= 0.5
+                    feasible = sum(needed(np.exp(mid), g)) <= 1.0
+                    np.copyto(hi, mid, where=feasible)
+                    np.copyto(lo, mid, where=~feasible)
                 u = np.exp(hi)
                 parts = needed(u, g)
                 fractions[sl, 0] = parts[0]

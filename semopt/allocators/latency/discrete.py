@@ -95,7 +95,7 @@ class DiscreteMethod(LatencyMethod):
         xi = x_im[np.arange(n)[None, :], chosen] / g                      # (B, I)
         xi = np.where(bits > 0, xi, 0.0)
         bits_ps = np.where(bits > 0, bps[chosen], 0.0)
-        fractions = np.empty((rows, 1 + n))
+        fractions = np.empty((rows, 1 + n), order="F")
         fractions[:, 0] = 1.0 - xi.sum(axis=-1)
         fractions[:, 1:] = xi
         fractions[~ok] = np.nan

@@ -79,7 +79,7 @@ class UnawareMethod(LatencyMethod):
         with np.errstate(divide="ignore"):
             latency = np.where(ok, total_bits / (sc.total_bandwidth_hz * bps), np.nan)
         shares = np.asarray([sc.prompt_bits, *sc.stream_bits], dtype=float) / total_bits
-        fractions = np.empty((rows, 1 + n))
+        fractions = np.empty((rows, 1 + n), order="F")
         fractions[:] = shares
         fractions[~ok] = np.nan
         bits_ps = np.repeat(np.where(ok, bps, 0.0)[:, None], n, axis=1)
