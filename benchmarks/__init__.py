@@ -11,4 +11,17 @@ scripts; ``semopt bench`` reads :data:`RUN_TIME_S` statically.
 # an upper bound for an idle machine). Shown by `semopt bench --list`; the JSON of every
 # new run records its own `wall_s`.
 RUN_TIME_S: dict[str, float] = {
+    "gvif_fig7": 2.5,
+    "gvif_fig9": 4.2,
+    "gvif_methods": 13.2,
+    "latency_fig4": 3.4,
+    "latency_speed": 11.0,
+    "latency_table2": 3.0,
+    "minpower_cdf": 6.2,
+    "minpower_fig6": 13.5,
+    "minpower_reference": 68.0,
+    "minpower_speed": 122.0,
+    "operating_point_selection": 4.5,
+    "operating_point_timestep": 10.7,
+    "profiling_surface": 131.0,
 }
