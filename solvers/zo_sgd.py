@@ -20,9 +20,11 @@ the two-point difference of Liu et al. (IEEE SPM 2020) on the same mini-batch::
 
 with ``h̄`` the mini-batch mean and ``s = 1 / E[m_i²]`` (3 for uniform directions, 1 for
 ±1) so that ĝ is unbiased as ν → 0. The step is ``u_{t+1} = Π_[0,1](u_t − η_t ĝ_t)`` with
-``η_t = η / (1 + decay·t)``. A run **converges** when its last ``window`` iterates lie within
-``tol`` of each other (∞-norm, box units); a run that has not converged after
-``max_iter`` iterations stops there with ``converged = False``.
+``η_t = η / (1 + decay·t)``, each coordinate's move clipped to ``max_step`` if given. A run
+**converges** when its last ``window`` iterates lie within ``tol`` of each other (∞-norm,
+box units) and, if a ``certify`` test is given, its current point passes it (a stall alone
+can be a step that has decayed too far: then t restarts at 0 for that run); a run that has
+not converged after ``max_iter`` iterations stops there with ``converged = False``.
 
 A penalized constrained problem ``max E[g] s.t. E[k] ≤ 0`` is the special case
 ``φ(ḡ, k̄) = −ḡ + p·max(0, k̄)²`` (:func:`quadratic_penalty`).
@@ -133,8 +135,10 @@ def zo_sgd(fn: Callable[[np.ndarray, np.ndarray, np.ndarray], ArrayLike],
            outer: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]],
            x0: ArrayLike, *, lower: ArrayLike, upper: ArrayLike, n_samples: int,
            batch_size: int | None = None, step: float = 0.01, smoothing: float = 0.02,
-           decay: float = 0.05, max_iter: int = 500, tol: float = 1e-3, window: int = 10,
+           decay: float = 0.05, max_step: float | None = None, max_iter: int = 500,
+           tol: float = 1e-3, window: int = 10,
            direction: str = "uniform", seed: int = 0, keys: ArrayLike | None = None,
+           certify: Callable[[np.ndarray, np.ndarray], ArrayLike] | None = None,
            keep_history: bool = False) -> ZOResult:
     """Projected zeroth-order SGD on R runs at once (see the module docstring).
 
@@ -161,6 +165,9 @@ def zo_sgd(fn: Callable[[np.ndarray, np.ndarray, np.ndarray], ArrayLike],
         Smoothing radius ν of the two-point estimate, in box units.
     decay : float
         Step schedule ``η_t = η / (1 + decay·t)`` (0: constant).
+    max_step : float, optional
+        Largest move per iteration and coordinate, in box units (gradient clipping); None:
+        unclipped.
     max_iter, tol, window : int, float, int
         Stop a run when its last ``window`` iterates are within ``tol`` (box units), else
         after ``max_iter`` iterations (``converged = False``).
@@ -171,6 +178,11 @@ def zo_sgd(fn: Callable[[np.ndarray, np.ndarray, np.ndarray], ArrayLike],
         ``(seed, r)``).
     keys : array_like of uint64, shape (R,), optional
         Per-run keys (see :func:`derive_keys`).
+    certify : callable, optional
+        ``certify(x, runs) -> bool (R',)``: a run whose iterates have stalled (the window
+        test) converges only if it also passes this test at its current point (e.g. a
+        full-sample stationarity check); otherwise its step schedule restarts (η_t = η
+        again) and it keeps iterating.
     keep_history : bool
         Return every iterate.
 
@@ -189,9 +201,9 @@ def zo_sgd(fn: Callable[[np.ndarray, np.ndarray, np.ndarray], ArrayLike],
     if n_samples < 1 or (batch_size is not None and batch_size < 1):
         raise ValueError(f"n_samples and batch_size must be ≥ 1, got {n_samples}, {batch_size}")
     if not (step > 0 and smoothing > 0 and decay >= 0 and max_iter >= 1 and tol >= 0
-            and window >= 2):
-        raise ValueError("step and smoothing must be positive, decay and tol ≥ 0, max_iter ≥ 1, "
-                         "window ≥ 2")
+            and window >= 2 and (max_step is None or max_step > 0)):
+        raise ValueError("step, smoothing and max_step must be positive, decay and tol ≥ 0, "
+                         "max_iter ≥ 1, window ≥ 2")
     if direction not in DIRECTIONS:
         raise ValueError(f"direction: must be one of {', '.join(DIRECTIONS)}, got {direction!r}")
     scale = DIRECTIONS[direction]
@@ -203,6 +215,7 @@ def zo_sgd(fn: Callable[[np.ndarray, np.ndarray, np.ndarray], ArrayLike],
     recent = np.repeat(u[None], window, axis=0)          # ring buffer of the last iterates
     history = [lo + width * u] if keep_history else None
     converged = np.zeros(n_runs, dtype=bool)
+    clock = np.zeros(n_runs)                             # iterations since the last restart
     iterations = np.zeros(n_runs, dtype=int)
     evaluations = np.zeros(n_runs, dtype=int)
     for t in range(1, max_iter + 1):
@@ -228,13 +241,23 @@ def zo_sgd(fn: Callable[[np.ndarray, np.ndarray, np.ndarray], ArrayLike],
         _, grad_outer = outer(means, active)
         grad = scale * np.sum(np.asarray(grad_outer, dtype=float) * slope, axis=1)[:, None] * m
         grad = np.where(w_a > 0, grad, 0.0)
-        eta = step / (1.0 + decay * (t - 1))
-        u[active] = np.clip(u_a - eta * grad, 0.0, 1.0)
+        eta = step / (1.0 + decay * clock[active])[:, None]
+        clock[active] += 1
+        move = eta * grad
+        if max_step is not None:
+            move = np.clip(move, -max_step, max_step)
+        u[active] = np.clip(u_a - move, 0.0, 1.0)
         iterations[active] = t
         recent[t % window, active] = u[active]
         if t >= window - 1:
             spread = np.max(np.ptp(recent[:, active], axis=0), axis=1)
-            converged[active[spread < tol]] = True
+            stalled = active[spread < tol]
+            if certify is not None and stalled.size:
+                passed = np.asarray(certify(lo[stalled] + width[stalled] * u[stalled], stalled),
+                                    dtype=bool).reshape(stalled.size)
+                clock[stalled[~passed]] = 0.0            # stalled short of the test: restart η
+                stalled = stalled[passed]
+            converged[stalled] = True
         if history is not None:
             history.append(lo + width * u)
     x = lo + width * u

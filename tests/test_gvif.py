@@ -259,10 +259,11 @@ def test_zo_sgd_converges_at_its_defaults_and_counts_evaluations(table):
     res = run("zo-sgd", np.arange(-4.0, 22.0, 2.0), "0.4 ms", None, table)
     ok = res.status != "infeasible"
     assert np.all(res.status[ok] == "optimal"), res.message
-    assert 0 < res.iterations < 500 and res.evaluations > 2 * table.n_images * res.iterations
+    assert 0 < res.iterations < 1000 and res.evaluations > 2 * table.n_images * res.iterations
     assert np.all(res.extras["zo_iterations"][ok] <= res.iterations)
     penalty_point = res.extras["alpha_penalty"][ok]
-    assert np.all(res.extras["alpha"][ok] >= penalty_point - 1e-12)   # the repair only raises α
+    alpha = res.extras["alpha"][ok]
+    assert np.all((alpha >= penalty_point - 1e-12) | (alpha == 0))    # the repair raises α, or α = 0 fits
 
 
 def test_zo_sgd_at_its_iteration_cap_reports_max_iterations(table):
@@ -429,7 +430,7 @@ def test_every_flag_of_the_old_gvif_cli_is_a_declared_option():
     for name in ("bandwidth_hz", "alpha_max", "models", "alpha0", "penalty", "step", "smoothing",
                  "batch_size", "max_iter", "seed"):
         assert name in declared
-    assert problem["method"]["step"]["default"] == 0.01
+    assert problem["method"]["step"]["default"] == 0.03
     assert semopt.show_options("gvif", "per-image")["method"]["mu_iterations"]["default"] == 100
 
 

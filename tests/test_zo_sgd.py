@@ -96,3 +96,28 @@ def test_deterministic_keys_and_validation():
             zo_sgd(fn, outer, [0.1], **args)
     with pytest.raises(ValueError, match="penalty"):
         quadratic_penalty(0)
+
+
+def test_clipped_moves_and_a_certificate_that_must_pass():
+    def fn(x, idx, runs):
+        return (40.0 * (x[:, 0] - 0.2) ** 2)[:, None, None] + 0 * idx[..., None]
+
+    big = zo_sgd(fn, _identity_outer, [0.9], lower=[0.0], upper=[1.0], n_samples=1, step=1.0,
+                 smoothing=0.01, max_step=0.05, max_iter=400, seed=4, keep_history=True)
+    assert np.max(np.abs(np.diff(big.history[:, 0]))) <= 0.05 + 1e-15   # clipped, never diverges
+    res = zo_sgd(fn, _identity_outer, [0.9], lower=[0.0], upper=[1.0], n_samples=1, step=0.05,
+                 smoothing=0.01, max_step=0.05, max_iter=1000, seed=4)
+    assert res.converged and res.x[0] == pytest.approx(0.2, abs=0.01)
+    calls = []
+
+    def never(x, runs):
+        calls.append(len(runs))
+        return np.zeros(len(runs), dtype=bool)
+
+    stuck = zo_sgd(fn, _identity_outer, [0.9], lower=[0.0], upper=[1.0], n_samples=1, step=0.05,
+                   smoothing=0.01, max_step=0.05, max_iter=1000, seed=4, certify=never)
+    assert not stuck.converged and stuck.iterations == 1000 and calls  # stalls are not convergence
+    ok = zo_sgd(fn, _identity_outer, [0.9], lower=[0.0], upper=[1.0], n_samples=1, step=0.05,
+                smoothing=0.01, max_step=0.05, max_iter=1000, seed=4,
+                certify=lambda x, runs: np.abs(x[:, 0] - 0.2) < 0.01)
+    assert ok.converged and abs(ok.x[0] - 0.2) < 0.01

@@ -46,6 +46,10 @@ def _seed(value: Any, name: str) -> int:
     return int(out)
 
 
+def _optional_positive(value: Any, name: str) -> float | None:
+    return None if value is None else positive(value, name)
+
+
 def _batch(value: Any, name: str) -> int | None:
     return None if value is None else positive_int(value, name)
 
@@ -65,23 +69,35 @@ class ZoSgdMethod(GvifMethod):
 
         L(α) = −E[V](α) / E[V](0) + p · max(0, E[B](α) / (C T_max) − 1)²
 
-    with two-point estimates of ∇L on mini-batches of images (all images by default),
-    directions m ~ U[−1, 1], and step, smoothing and tolerance in units of α's range α_th.
-    Both scalings have the same minimizers as eq. 32 for p → ∞ (ln is increasing); the log
-    form makes the slopes of both terms O(1) at every SNR (E[B] falls roughly
-    exponentially in α), so one step size fits the whole range. A run converges when its
-    last ``window`` iterates lie within ``tol``·α_th (Algorithm 1's ‖α_{t+1} − α_t‖ < ξ, on
-    a window). A finite penalty leaves the stationary point slightly infeasible, so a
-    **feasibility repair** follows: where the full-image E[B] at the ZO-SGD point α̃
-    exceeds the cap, bisection on [α̃, α_th] (``repair_steps`` full-image evaluations)
-    returns the smallest feasible α it finds; if even α_th does not fit, the model is
-    infeasible. Eq. 39 then picks the model. A row whose runs did not all converge within
-    ``max_iter`` is reported ``max_iterations`` (feasible, not certified).
+    with two-point estimates of dL/dα on mini-batches of images (all images by default),
+    directions m ~ U[−1, 1], the step η_t = η / (1 + decay·t) with each move clipped to
+    ``max_step``, and step, smoothing, clip and tolerances in units of α's range α_th. Both
+    scalings have the same minimizers as eq. 32 as p → ∞ (ln is increasing); the log form
+    keeps the slopes of both terms within O(0.1–10) at every SNR (E[B] falls roughly
+    exponentially in α), so one step size fits the whole range.
+
+    **Stopping rule.** A run has stalled when its last ``window`` iterates lie within
+    ``tol``·α_th (Algorithm 1's ‖α_{t+1} − α_t‖ < ξ, on a window). A stall is accepted as
+    convergence only if the full-image L passes a stationarity test at that point (central
+    differences at ±ν): the Newton estimate |L'/L''| of the distance to a stationary point
+    is at most ``stationarity_tol``, or the point sits on a bound L pushes against, or the
+    linear model of L promises at most ``decrease_tol`` anywhere in the box (L is flat);
+    otherwise the step schedule restarts and the run goes on. A row whose runs did not all
+    converge within ``max_iter`` is reported ``max_iterations`` (feasible, not certified).
+
+    **Feasibility repair.** A finite penalty leaves the stationary point slightly
+    infeasible, so where the full-image E[B] at the ZO-SGD point α̃ exceeds the cap,
+    bisection on [α̃, α_th] (``repair_steps`` full-image evaluations) returns the smallest
+    feasible α it finds; if even α_th does not fit, the model is infeasible. α = 0 replaces
+    the result wherever E[B](0) fits (E[V] is largest there; the run-length mask bits make
+    E[B] slightly non-monotone just above 0, which can hide it from α̃). Eq. 39 then picks
+    the model.
 
     ``iterations``: the most any run needed; ``evaluations``: per-image evaluations of
-    (V, B): 2|Γ| per iteration per run, plus N per model for E[V](0), N at α̃ and N per
-    repair step. Extras: ``alpha_penalty`` (α̃ of the chosen model), ``zo_iterations``
-    (the most iterations of the row's runs).
+    (V, B): 2|Γ| per iteration per run and 3N per stationarity test, plus N per model for
+    E[V](0), N at α̃, at α_th, per repair step and at α = 0. Extras: ``alpha_penalty``
+    (α̃ of the chosen model, before the repair), ``zo_iterations`` (the most iterations of
+    the row's runs).
     """
 
     name = "zo-sgd"
@@ -92,20 +108,28 @@ class ZoSgdMethod(GvifMethod):
         "alpha0": Option(0.5, "starting threshold α_0", kind="float", parse=_alpha0),
         "penalty": Option(5.0, "penalty parameter p of the scaled violation", kind="float",
                           parse=positive),
-        "step": Option(0.01, "step size η in units of α_th (the scaled objective's slopes are "
-                       "O(1))", kind="float", parse=positive),
+        "step": Option(0.03, "step size η in units of α_th (the scaled objective's slopes are "
+                       "O(0.1–10))", kind="float", parse=positive),
         "smoothing": Option(0.02, "smoothing radius ν of the two-point estimate, in units of "
                             "α_th", kind="float", parse=positive),
         "decay": Option(0.05, "step schedule η_t = η / (1 + decay·t)", kind="float",
                         parse=non_negative),
+        "max_step": Option(0.05, "largest move of α per iteration, in units of α_th (gradient "
+                           "clipping; None: unclipped)", kind="float", parse=_optional_positive),
         "batch_size": Option(None, "mini-batch |Γ_t| of images (default: every image of the "
                              "table)", kind="int", parse=_batch),
-        "max_iter": Option(500, "iteration cap per run (model and SNR)", kind="int",
+        "max_iter": Option(1000, "iteration cap per run (model and SNR)", kind="int",
                            parse=positive_int),
         "tol": Option(1e-3, "ξ: converged when the last `window` iterates lie within tol·α_th",
                       kind="float", parse=non_negative),
         "window": Option(10, "iterates the stopping rule looks back on", kind="int",
                          parse=_window),
+        "stationarity_tol": Option(0.01, "a stalled run converges only if |L'/L''| (full "
+                                   "image set) is at most this, in units of α_th, or it sits on "
+                                   "a bound L pushes against", kind="float", parse=positive),
+        "decrease_tol": Option(0.005, "… or the full-image linear model of L promises at most this "
+                               "decrease within [0, α_th] (L ≈ −ln E[V]: a relative GVIF gain)",
+                               kind="float", parse=positive),
         "scaling": Option("log", "penalty formulation: log (ln E[V], ln of the rate over the "
                           "cap) or linear (E[V]/E[V](0), rate/cap − 1)", kind="str",
                           choices=("log", "linear")),
@@ -153,6 +177,35 @@ class ZoSgdMethod(GvifMethod):
             return value, grad
 
         evaluations = n_images * models_used.size
+        checks = [0]
+        h = self.smoothing
+
+        def certify(x: np.ndarray, runs: np.ndarray) -> np.ndarray:
+            # Full-image L at u - h, u, u + h (clipped to the box): the Newton estimate
+            # |L'/L''| of the distance to a stationary point must be below stationarity_tol,
+            # or the point sits on a bound that L pushes against, or L is flat there.
+            u = x[:, 0] / amax
+            a, c = np.maximum(u - h, 0.0), np.minimum(u + h, 1.0)
+            n = runs.size
+            v, b = curves.expected(np.tile(run_model[runs], 3), amax * np.concatenate([a, u, c]))
+            checks[0] += 3 * n_images * n
+            f = outer(np.stack([v, b], axis=1), np.tile(runs, 3))[0]
+            fa, fb, fc = f[:n], f[n:2 * n], f[2 * n:]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                left = np.where(u > a, (fb - fa) / (u - a), np.nan)      # slopes either side
+                right = np.where(c > u, (fc - fb) / (c - u), np.nan)
+                both = np.isfinite(left) & np.isfinite(right)
+                slope = np.where(both, (left * (c - u) + right * (u - a)) / (c - a),
+                                 np.where(np.isfinite(left), left, right))
+                curvature = np.where(both, 2.0 * (right - left) / (c - a), np.nan)
+                newton = np.abs(slope) / curvature
+            at_lower = (u <= 0.0) & (right >= 0.0)
+            at_upper = (u >= 1.0) & (left <= 0.0)
+            inside = (curvature > 0) & (newton <= self.stationarity_tol)
+            # Flat: the linear model of L promises at most decrease_tol anywhere in the box.
+            promise = np.where(slope > 0, slope * u, -slope * (1.0 - u))
+            return at_lower | at_upper | inside | (promise <= self.decrease_tol)
+
         n_runs = run_row.size
         alpha_tilde = np.zeros(n_runs)
         converged_run = np.ones(n_runs, dtype=bool)
@@ -161,12 +214,13 @@ class ZoSgdMethod(GvifMethod):
             res = zo_sgd(fn, outer, np.full((n_runs, 1), min(self.alpha0, amax)), lower=[0.0],
                          upper=[amax], n_samples=n_images, batch_size=self.batch_size,
                          step=self.step, smoothing=self.smoothing, decay=self.decay,
+                         max_step=self.max_step,
                          max_iter=self.max_iter, tol=self.tol, window=self.window,
-                         direction=self.direction,
+                         direction=self.direction, certify=certify,
                          keys=derive_keys(self.seed, run_model, cap))
             alpha_tilde = res.x[:, 0]
             converged_run, iterations_run = res.converged, res.iterations
-            evaluations += int(res.evaluations.sum())
+            evaluations += int(res.evaluations.sum()) + checks[0]
         # Feasibility repair on the full image set.
         alpha, (gvif, rate) = alpha_tilde.copy(), curves.expected(run_model, alpha_tilde)
         evaluations += n_images * n_runs
@@ -188,6 +242,15 @@ class ZoSgdMethod(GvifMethod):
                 hi_b[fix] = np.where(fits, b_mid, hi_b[fix])
                 lo[fix] = np.where(fits, lo[fix], mid)
             alpha[over], gvif[over], rate[over] = hi, hi_v, hi_b
+        # E[V] is largest at α = 0 (every element sent): take it wherever it fits. (The mask
+        # bits make E[B] slightly non-monotone just above 0, which can hide this from α̃.)
+        above = np.flatnonzero(alpha > 0)
+        if above.size:
+            v0_full, b0_full = curves.expected(run_model[above], np.zeros(above.size))
+            evaluations += n_images * above.size
+            zero = b0_full <= cap[above]
+            pick = above[zero]
+            alpha[pick], gvif[pick], rate[pick] = 0.0, v0_full[zero], b0_full[zero]
         feasible = rate <= cap
         # Eq. 39 per distinct row; rows without a feasible run return their least-rate run.
         n_unique = first.size
