@@ -6,12 +6,14 @@ objects, not the pixels) and lists what a reviewer would flag:
 * an axes without an x or y label (a shared axis whose tick labels are hidden, a twin's
   hidden axis and a figure-level ``supxlabel``/``supylabel`` count as labelled);
 * a label naming a quantity that has a unit (SNR, PSNR, power, time/latency, rate,
-  bandwidth, distance, energy) with no unit in brackets or parentheses, e.g.
-  ``"SNR (dB)"``, ``"latency [ms]"``, ``"E[rate] (kbit)"``;
+  bandwidth, distance, energy, budget) with no unit in brackets or parentheses, e.g.
+  ``"SNR (dB)"``, ``"latency [ms]"``, ``"E[rate] (kbit)"`` (a budget named by its own
+  unit, ``"symbol budget"``, is complete);
 * a colour encoding (``scatter(c=...)``, ``imshow``, ``pcolormesh``, a colour-mapped
   ``contour``/``contourf``) without a colorbar (a colorbar of another mappable that shares
   its norm counts); contour lines drawn in one fixed colour need ``clabel`` labels;
-* two or more labelled series in an axes with no legend (axes or figure legend);
+* two or more labelled series in an axes that no legend names (its own, a figure legend
+  or another panel's legend listing the same labels);
 * two lines with the same data drawn with the same line style and marker (the later one
   hides the earlier);
 * with ``illustrative=True``: no "illustrative" stamp (see :func:`stamp_illustrative`).
@@ -96,7 +98,10 @@ def label_problem(label: str) -> str | None:
         return "no label"
     if has_unit(text):
         return None
+    words = {w.lower() for w in re.findall(r"[\w/%µ]+", text)}
     for quantity, pattern in _UNIT_QUANTITIES:
+        if quantity == "budget" and words & {"symbol", "symbols", "bits", "seconds"}:
+            continue  # "symbol budget": the count names its own unit
         if pattern.search(text):
             return f"{text!r} names a {quantity} but gives no unit in brackets or parentheses"
     return None
@@ -211,13 +216,18 @@ def _overlap_problems(ax: Any) -> list[str]:
     return out
 
 
-def _legend_problem(fig: Any, ax: Any) -> str | None:
+def _legend_texts(fig: Any) -> set[str]:
+    legends = [*fig.legends, *(ax.get_legend() for ax in fig.axes)]
+    return {t.get_text() for leg in legends if leg is not None for t in leg.get_texts()}
+
+
+def _legend_problem(fig: Any, ax: Any, legend_texts: set[str]) -> str | None:
     artists = [*ax.lines, *ax.collections, *ax.containers]
-    labels = {a.get_label() for a in artists
+    labels = {str(a.get_label()) for a in artists
               if a.get_label() and not str(a.get_label()).startswith("_")}
-    if len(labels) < 2 or ax.get_legend() is not None or fig.legends:
-        return None
-    return f"{len(labels)} labelled series and no legend"
+    if len(labels) < 2 or ax.get_legend() is not None or labels <= legend_texts:
+        return None  # its own legend, or a figure / other-panel legend naming every series
+    return f"{len(labels)} labelled series and no legend names them"
 
 
 def figure_problems(fig: Any, *, illustrative: bool = False) -> list[str]:
@@ -239,6 +249,7 @@ def figure_problems(fig: Any, *, illustrative: bool = False) -> list[str]:
     problems: list[str] = []
     cbar_axes = _colorbar_axes(fig)
     cbar_norms = [ax._colorbar.mappable.norm for ax in fig.axes if id(ax) in cbar_axes]
+    legend_texts = _legend_texts(fig)
     for k, ax in enumerate(fig.axes):
         if id(ax) in cbar_axes or not ax.get_visible() or not ax.axison or not _has_data(ax):
             continue
@@ -251,7 +262,7 @@ def figure_problems(fig: Any, *, illustrative: bool = False) -> list[str]:
             p = _colour_problem(fig, ax, m, cbar_norms)
             if p:
                 problems.append(f"{where}: {p}")
-        p = _legend_problem(fig, ax)
+        p = _legend_problem(fig, ax, legend_texts)
         if p:
             problems.append(f"{where}: {p}")
         problems += [f"{where}: {p}" for p in _overlap_problems(ax)]

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+import semopt
 from semopt import benchmarking
 from semopt.cli import main
 from semopt.cli.bench import benchmark_dir, benchmark_info, list_benchmarks
@@ -123,11 +124,15 @@ def test_progress_bar_and_its_fallback(monkeypatch, capsys):
     assert len(lines) == 5 and lines[-1].startswith("fallback: 5/5") and "ETA 0 s" in lines[-1]
 
 
-def test_python_dash_m_semopt_is_the_command():
+def test_python_dash_m_semopt_is_the_command_with_a_version_and_py_typed():
     proc = subprocess.run([sys.executable, "-m", "semopt", "bench", "--list"], capture_output=True,
                           text=True, cwd=ROOT, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "minpower_reference" in proc.stdout
+    proc = subprocess.run([sys.executable, "-m", "semopt", "--version"], capture_output=True,
+                          text=True, cwd=ROOT, timeout=120)
+    assert proc.returncode == 0 and proc.stdout.strip() == f"semopt {semopt.__version__}", proc
+    assert (Path(semopt.__file__).parent / "py.typed").is_file()
 
 
 @pytest.mark.slow

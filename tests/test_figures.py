@@ -64,6 +64,7 @@ def test_has_unit(label, unit):
     ("PSNR of D(Φ) (dB)", True), ("total power", False), ("bit error rate", True),
     ("E[GVIF]", True), ("filtering threshold α", True), ("time per SNR (µs)", True),
     ("latency", False), ("", False), ("1 - MS-SSIM", True), ("diffusion timestep", True),
+    ("symbol budget", True), ("budget", False), ("budget (symbols)", True),
 ])
 def test_label_problem(label, ok):
     assert (label_problem(label) is None) is ok
@@ -160,6 +161,19 @@ def test_hidden_and_unlabelled_series_are_found():
     assert any("coincide" in p for p in problems) and any("no legend" in p for p in problems)
 
 
+def test_a_legend_on_another_panel_that_names_the_series_counts():
+    fig, axes = plt.subplots(1, 2)
+    for ax in axes:
+        ax.plot([0, 1], [0, 1], "o-", label="lemma1")
+        ax.plot([0, 1], [1, 0], "s--", label="unaware")
+        ax.set_xlabel("average SNR γ̄ (dB)")
+        ax.set_ylabel("latency (ms)")
+    axes[0].legend()
+    assert figure_problems(fig) == []
+    axes[1].plot([0, 1], [0.5, 0.5], label="cvxpy")  # a series no legend names
+    assert any("no legend names" in p for p in figure_problems(fig))
+
+
 def test_illustrative_figures_need_the_stamp():
     fig = _good_figure()
     assert not is_stamped_illustrative(fig)
@@ -216,7 +230,7 @@ CHEAP_BENCHMARKS = {
     "latency_table2": [],
     "minpower_cdf": ["--draws", "20"],
     "minpower_fig6": ["--draws", "3", "--targets", "4"],
-    "minpower_speed": ["--max-batch", "100", "--slsqp", "2", "--grid", "20"],
+    "minpower_speed": ["--max-batch", "1000", "--slsqp", "2", "--grid", "20"],
     "operating_point_selection": ["--batch", "200"],
     "operating_point_timestep": ["--draws", "200", "--mc-features", "2000"],
 }
