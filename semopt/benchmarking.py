@@ -17,7 +17,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 
@@ -75,7 +75,7 @@ def shipped_results_dir() -> Path:
     return root / "benchmarks" / "results"
 
 
-class _TextProgress:
+class _TextProgress(Generic[T]):
     """Fallback bar without tqdm: one stderr line (count, rate, ETA) at most every 5 s."""
 
     def __init__(self, iterable: Iterable[T], total: int | None, desc: str, interval_s: float = 5.0):
