@@ -454,6 +454,7 @@ class GvifProblem(Problem):
     ``least_latency_s`` (least E[B]/C of any model meeting D_0 with one shared α ≤ α_th),
     ``alpha_per_model`` (B, P) with ``models`` naming the columns, and method-specific
     fields (``alpha_per_image`` for ``per-image``, ``alpha_penalty`` for ``zo-sgd``).
+    ``evaluations`` counts per-image (V, B) evaluations in every method.
     """
 
     name = "gvif"

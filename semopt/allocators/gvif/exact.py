@@ -28,8 +28,9 @@ class ExactMethod(GvifMethod):
     Tables without per-image arrays are linear between their α grid points (as
     :meth:`GvifTable.expected`): the smallest feasible α is where E[B] crosses the cap on
     the segment before the first feasible grid point. ``iterations`` is 0 (a look-up);
-    ``evaluations`` counts the breakpoint evaluations (E[V], E[B]) the answers are drawn
-    from: K per model used.
+    ``evaluations`` counts the per-image (V, B) values the answers are drawn from: K
+    breakpoints × N images per model used (computed once per table and cached, so a warm
+    call recomputes none of them).
     """
 
     name = "exact"
@@ -48,7 +49,7 @@ class ExactMethod(GvifMethod):
         return GvifSolution(
             model=model, alpha=alpha, claimed=found, converged=np.ones(n_rows, dtype=bool),
             alpha_per_model=per_model, iterations=0,
-            evaluations=curves.bp_alpha.size * used, scope=self.scope)
+            evaluations=curves.bp_alpha.size * used * max(1, curves.n_images), scope=self.scope)
 
     def _envelope_search(self, inputs: GvifInputs) -> tuple[np.ndarray, ...]:
         """One binary search per row in the cached envelope of its allowed models."""

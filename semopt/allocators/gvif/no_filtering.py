@@ -18,7 +18,7 @@ class NoFilteringMethod(GvifMethod):
     The paper's "VAE-based source coding without filtering" baseline. Where no allowed
     model fits T_max at α = 0 it returns, still at α = 0, the allowed model of least
     expected latency (and the problem reports the least latency filtering would reach).
-    ``evaluations``: one (E[V], E[B]) per model.
+    ``evaluations``: the per-image (V, B) values at α = 0, N per model.
     """
 
     name = "no-filtering"
@@ -39,4 +39,5 @@ class NoFilteringMethod(GvifMethod):
             alpha=np.where(any_model, 0.0, np.nan),
             claimed=found, converged=np.ones(n_rows, dtype=bool),
             alpha_per_model=np.where(fits, 0.0, np.nan),
-            iterations=0, evaluations=n_models, scope=self.scope)
+            iterations=0, evaluations=n_models * max(1, self.problem.curves.n_images),
+            scope=self.scope)

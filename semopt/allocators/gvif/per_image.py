@@ -27,7 +27,8 @@ class PerImageMethod(GvifMethod):
     replaces the result if better, so the E[V] is never below ``exact``'s. Eq. 39 picks the
     model. Needs a table with per-image arrays. Solved per distinct (cap, allowed models)
     row (``vectorized = False``). ``iterations``: the most bisection steps of a model;
-    ``evaluations``: per-image (V, B) values compared, over every model and row. The
+    ``evaluations``: per-image (V, B) values compared, over every model and row (the
+    shared-α comparison reads ``exact``'s cached curves). The
     ``alpha`` field is the mean of ``alpha_per_image`` (B, N).
     """
 
@@ -118,7 +119,6 @@ class PerImageMethod(GvifMethod):
                 alphas = c.image_alpha[rows_n, k]
                 # Never below one shared α (a feasible per-image choice): exact's answer.
                 ks = int(np.searchsorted(c.bp_neg_run_min[p], -cap, side="left"))
-                evaluations += 1
                 if ks < c.bp_alpha.size and (not ok or c.bp_gvif[p, ks] > ev):
                     ok, ev, eb = True, float(c.bp_gvif[p, ks]), float(c.bp_rate_bits[p, ks])
                     alphas = np.full(n_images, float(c.bp_alpha[ks]))
