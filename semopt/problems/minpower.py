@@ -22,9 +22,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.special import ndtri
 
-from semopt.link import bpsk, fbl
+from semopt.link.fading import CSI_MODES, link_model
 from semopt.options import Option
 from semopt.problems.base import Problem
 from semopt.registry import register_problem
@@ -133,6 +132,13 @@ class MinPowerProblem(Problem):
         "reference_power_w": Option(None, "transmit power at which snr is measured "
                                     "(default: the budget)", unit="W", kind="power",
                                     parse=_reference_power),
+        "csi": Option("instantaneous", "channel knowledge: 'instantaneous' (snr is the "
+                      "received SNR) or 'statistical' (snr is the mean SNR of Rayleigh block "
+                      "fading; the target constrains the fading-averaged perception)",
+                      kind="str", choices=CSI_MODES),
+        "cost": Option("energy", "what is minimized: 'energy' = Σ Z_i q_i in W·symbol (Xu et "
+                       "al.) or 'power' = Σ q_i in W (total transmit power)", kind="str",
+                       choices=("energy", "power")),
     }
 
     def __init__(self, *, table: Any = None, **options: Any) -> None:
@@ -154,7 +160,11 @@ class MinPowerProblem(Problem):
             raise ValueError(f"code_rate: must lie in [{MIN_CODE_RATE:g}, 1], got {code_rate!r}")
         self.blocklength = np.round(self.bits / self.code_rate)
         self.log_term = bool(self.log_term)
-        self.symbols = self.bits if scheme == "forward" else self.blocklength
+        self.stream_symbols = self.bits if scheme == "forward" else self.blocklength
+        # Objective weights Z_i: symbols per stream (energy), or 1 (total power, cost="power").
+        self.symbols = self.stream_symbols if self.cost == "energy" \
+            else np.ones(self.n_streams)
+        self.link = link_model(scheme, self.csi, self.bits, self.blocklength, self.log_term)
         self.max_error_rate = MAX_ERROR_RATE[scheme]
         self.log10_max = float(np.log10(self.max_error_rate))
         if scheme == "forward":
@@ -207,45 +217,23 @@ class MinPowerProblem(Problem):
             np.broadcast_to(budget_w, batch_shape).reshape(flat),
             np.broadcast_to(target_arr, batch_shape).reshape(flat), batch_shape)
 
-    # -- link: error rate <-> SNR ---------------------------------------------------------
+    # -- link: error rate <-> SNR (the CSI mode's link strategy, semopt.link.fading) -------
     def required_snr(self, error_rate: np.ndarray) -> np.ndarray:
-        """Linear received SNR s_i(Φ_i) that achieves the error rates ``[..., I]``."""
-        rate = np.asarray(error_rate, dtype=float)
-        if self.scheme == "forward":
-            return bpsk.snr_for_ber(np.clip(rate, 1e-300, 0.5))
-        out = fbl.snr_for_bler(np.clip(rate, 1e-300, 1.0), self.bits, self.blocklength,
-                               log_term=self.log_term)
-        return np.where(rate >= 1.0, 0.0, out)
+        """Linear received SNR s_i(Φ_i) that achieves the error rates ``[..., I]``.
+
+        With ``csi="statistical"`` the SNR is the mean SNR of Rayleigh block fading and
+        Φ_i the fading-averaged error rate.
+        """
+        return self.link.required_snr(error_rate)
 
     def error_rate(self, snr_linear: np.ndarray) -> np.ndarray:
-        """Error rates Φ_i at linear received SNRs ``[..., I]``."""
-        if self.scheme == "forward":
-            return bpsk.ber(snr_linear)
-        return fbl.bler(snr_linear, self.bits, self.blocklength, log_term=self.log_term)
+        """Error rates Φ_i at linear received SNRs ``[..., I]`` (fading-averaged with
+        ``csi="statistical"``)."""
+        return self.link.error_rate(snr_linear)
 
     def required_snr_slope_log10(self, error_rate: np.ndarray) -> np.ndarray:
-        """d s_i / d log10(Φ_i) (≤ 0), analytic."""
-        rate = np.clip(np.asarray(error_rate, dtype=float), 1e-300, self.max_error_rate)
-        if self.scheme == "forward":
-            x = -ndtri(rate)  # Q^{-1}(ψ)
-            density = np.exp(-0.5 * x * x) / np.sqrt(2.0 * np.pi)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                ds_drate = -x / density  # s = x²/2, dx/dψ = −1/φ(x)
-            return np.where(rate >= 0.5, -np.inf, ds_drate * rate * np.log(10.0))
-        s = self.required_snr(rate)
-        n = self.blocklength
-        r = self.bits / n - (np.log2(n) / (2.0 * n) if self.log_term else 0.0)
-        cap = np.log2(1.0 + s)
-        disp = 1.0 - (1.0 + s) ** -2.0
-        dcap = 1.0 / ((1.0 + s) * np.log(2.0))
-        ddisp = 2.0 * (1.0 + s) ** -3.0
-        with np.errstate(divide="ignore", invalid="ignore"):
-            g = np.log(2.0) * np.sqrt(n / disp) * (cap - r)
-            dg = np.log(2.0) * np.sqrt(n) * (dcap / np.sqrt(disp)
-                                             - 0.5 * (cap - r) * ddisp / disp**1.5)
-            density = np.exp(-0.5 * g * g) / np.sqrt(2.0 * np.pi)
-            ds_drate = -1.0 / (density * dg)
-        return np.where(rate >= 1.0, -np.inf, ds_drate * rate * np.log(10.0))
+        """d s_i / d log10(Φ_i) (≤ 0), analytic (−inf at Φ_max)."""
+        return self.link.required_snr_slope_log10(error_rate)
 
     # -- perception ----------------------------------------------------------------------
     def perception(self, error_rate: np.ndarray) -> np.ndarray:
