@@ -336,6 +336,28 @@ def test_every_infeasible_message_matches_its_numbers(table, method, snr, budget
         assert res.latency_s == pytest.approx(res.extras["least_latency_s"], rel=1e-12)
 
 
+@pytest.mark.parametrize("method", METHODS)
+def test_batch_messages_match_their_numbers(table, method):
+    snrs = np.array([-10.0, -6.0, -2.0, 4.0, 12.0])
+    res = run(method, snrs, 4e-4, None, table)
+    counts = re.search(r"(\d+) of 5 realizations optimal", res.message)
+    assert counts and int(counts.group(1)) == int(np.count_nonzero(res.status == "optimal"))
+    bad = res.status == "infeasible"
+    assert np.any(bad), res.message
+    found = re.search(rf"(\d+) infeasible: no model meeting D_0 fits T_max (.*?) \(returned points: "
+                      rf"expected latency {_NUMBER}–{_NUMBER} ms; least with one shared α ≤ α_th: "
+                      rf"{_NUMBER}–{_NUMBER} ms\)", res.message)
+    assert found, res.message
+    n, scope, lo, hi, least_lo, least_hi = found.groups()
+    assert int(n) == int(np.count_nonzero(bad))
+    lat, least = 1e3 * res.latency_s[bad], 1e3 * res.extras["least_latency_s"][bad]
+    assert float(lo) == pytest.approx(lat.min(), rel=5e-4) and float(hi) == pytest.approx(lat.max(), rel=5e-4)
+    assert float(least_lo) == pytest.approx(least.min(), rel=5e-4)
+    assert float(least_hi) == pytest.approx(least.max(), rel=5e-4)
+    assert np.all(res.latency_s[bad] > 4e-4)
+    assert scope == semopt.get_allocator("gvif", method).scope
+
+
 def test_no_filtering_below_the_cliff_reports_alpha_zero_and_its_true_least_latency(table):
     snrs = np.arange(-6.0, 10.0, 1.0)
     nf = run("no-filtering", snrs, 4e-4, None, table)
