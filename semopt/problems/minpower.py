@@ -318,8 +318,8 @@ class MinPowerProblem(Problem):
         over_budget = solved & finite & ~ok
         bad = np.flatnonzero(~ok)
         if bad.size:
-            rates[bad], perception[bad] = self.best_within_budget(snr[bad])
-            power[bad] = self.powers(rates[bad], snr[bad], budget[bad])
+            rates[bad], perception[bad], split = self.best_within_budget(snr[bad])
+            power[bad] = budget[bad, None] * split
             total[bad] = power[bad].sum(axis=-1)
         status = np.where(ok, OPTIMAL, np.where(numerical, NUMERICAL_ERROR, INFEASIBLE))
         received = snr * power / budget[:, None]
@@ -362,46 +362,98 @@ class MinPowerProblem(Problem):
             msg += f"; {int(np.count_nonzero(numerical))} with non-finite method output"
         return msg
 
-    def best_within_budget(self, snr_linear: np.ndarray, n_scan: int = 257,
-                           seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-        """Least perception with Σ q_i = P_max: the error rates (B, I) and the perception (B,).
+    def best_within_budget(self, snr_linear: np.ndarray, n_scan: int = 129,
+                           seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Least perception with Σ q_i = P_max: error rates (B, I), perception (B,), split (B, I).
 
-        ``snr_linear`` (B, I) is γ at the budget. Two streams: a scan of the power split
-        t = q_1/P_max on ``n_scan`` points, then golden-section refinement in the cells
-        around the best point. More streams: the simplex vertices and seeded Dirichlet
-        samples.
+        ``snr_linear`` (B, I) is γ at the budget; the split is q_i/P_max (non-negative,
+        summing to 1), and the error rates are those the split achieves (link model).
+        Two streams: the split t = q_1/P_max is searched on the candidates where a
+        stream's error rate crosses a node of a fixed, channel-independent log10 grid
+        (the forward surface's own grid lines, where P(t) has its kinks; ``n_scan``
+        points from the BLER floor to 1 in the coded scheme), both ends t = 0, 1 (a
+        stream switched off) included — a coarse pass on every third candidate, then
+        every candidate within three places of the best — and golden-section refinement
+        (to 1e-7 in t) between the neighbours of the best candidate. The required SNRs
+        of the grid are tabulated once per problem. More streams: the simplex vertices
+        and seeded Dirichlet samples.
         """
         n = self.n_streams
         snr = np.asarray(snr_linear, dtype=float)
-
-        def perception_at(fractions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            rates = self.error_rate(snr[:, None, :] * fractions)
-            return rates, self.perception(rates)
-
+        if n == 2:
+            return self._best_split_two(snr, n_scan)
         if n == 1:
             fractions = np.ones((1, 1))
-        elif n == 2:
-            t = np.linspace(0.0, 1.0, n_scan)
-            fractions = np.stack([t, 1.0 - t], axis=-1)
         else:
             rng = np.random.default_rng(seed)
             fractions = np.vstack([np.eye(n), rng.dirichlet(np.ones(n), size=400 * n)])
-        rates, p = perception_at(fractions[None])
+        rates = self.error_rate(snr[:, None, :] * fractions[None])
+        p = self.perception(rates)
         k = np.argmin(p, axis=-1)
         rows = np.arange(len(k))
-        best_rates, best_p = rates[rows, k], p[rows, k]
-        if n == 2:
-            step = 1.0 / (n_scan - 1)
-            lo, hi = np.maximum(k - 1, 0) * step, np.minimum(k + 1, n_scan - 1) * step
+        return rates[rows, k], p[rows, k], np.broadcast_to(fractions[k], snr.shape).copy()
 
-            def along(x: np.ndarray) -> np.ndarray:
-                split = np.stack([x, 1.0 - x], axis=-1)[:, None, :]
-                return perception_at(split)[1][:, 0]
+    def _best_split_two(self, snr: np.ndarray, n_scan: int
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Two-stream :meth:`best_within_budget` (see there)."""
+        from semopt.problems.isocurve import TwoStreamSurface
 
-            x, _ = golden_section(along, lo, hi, xtol=1e-9)
-            r_ref, p_ref = perception_at(np.stack([x, 1.0 - x], axis=-1)[:, None, :])
-            better = p_ref[:, 0] < best_p
-            best_rates = np.where(better[:, None], r_ref[:, 0], best_rates)
-            best_p = np.where(better, p_ref[:, 0], best_p)
-        return best_rates, best_p
+        cache = self.__dict__.setdefault("_split_cache", {})
+        if n_scan not in cache:
+            if self.scheme == "forward":
+                grids = [np.asarray(a, dtype=float) for a in self.table.forward.axes]
+            else:
+                grids = [np.linspace(self.log10_min[i], self.log10_max, n_scan) for i in range(2)]
+            levels = []
+            for i, g in enumerate(grids):
+                grid_rates = np.full((len(g), 2), self.max_error_rate)
+                grid_rates[:, i] = 10.0**g
+                levels.append(self.required_snr(grid_rates)[:, i])
+            cache[n_scan] = (TwoStreamSurface(self), levels)
+        surface, levels = cache[n_scan]
+        b = len(snr)
 
+        def split_value(t: np.ndarray, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
+            rates = self.error_rate(np.stack([t * snr[rows, 0], (1.0 - t) * snr[rows, 1]], -1))
+            return surface.value(rates)
+
+        # Candidates: t where stream 1 reaches a grid level with t ≤ 1, where stream 2 does
+        # with t ≥ 0, and both ends; sorted per row.
+        with np.errstate(divide="ignore"):
+            first = levels[0][None, :] / snr[:, :1]
+            second = 1.0 - levels[1][None, :] / snr[:, 1:]
+        cand = np.concatenate([np.zeros((b, 1)), np.ones((b, 1)), first, second], axis=1)
+        # Candidates outside [0, 1] (a level the stream cannot reach) sort to the end.
+        cand = np.sort(np.where((cand >= 0.0) & (cand <= 1.0), cand, np.inf), axis=1)
+        m = cand.shape[1]
+        values = np.full(cand.shape, np.inf)
+        valid = np.isfinite(cand)
+        last = valid.sum(axis=1) - 1
+        rows = np.arange(b)
+
+        def evaluate(mask: np.ndarray) -> None:
+            for start in range(0, b, 4096):
+                sl = slice(start, start + 4096)
+                r, c = np.nonzero(mask[sl] & valid[sl] & np.isinf(values[sl]))
+                values[sl][r, c] = split_value(cand[sl][r, c], r + start)
+
+        # Coarse pass on every third candidate (and the last), then all candidates within
+        # three places of the coarse best.
+        stride = 3
+        coarse = np.zeros(cand.shape, dtype=bool)
+        coarse[:, ::stride] = True
+        coarse[rows, last] = True
+        evaluate(coarse)
+        k = np.argmin(values, axis=1)
+        offsets = np.arange(m)[None, :] - k[:, None]
+        evaluate(np.abs(offsets) <= stride)
+        k = np.argmin(values, axis=1)
+        lo = cand[rows, np.maximum(k - 1, 0)]
+        hi = cand[rows, np.minimum(k + 1, last)]
+        t_best, p_best = cand[rows, k], values[rows, k]
+        x, _ = golden_section(lambda t: split_value(t), lo, hi, xtol=1e-7)
+        p_ref = split_value(x)
+        t = np.where(p_ref < p_best, x, t_best)
+        fractions = np.stack([t, 1.0 - t], axis=-1)
+        rates = self.error_rate(snr * fractions)
+        return rates, self.perception(rates), fractions

@@ -8,19 +8,38 @@ import numpy as np
 
 from semopt.allocators.minpower.base import MinPowerMethod, no_solution
 from semopt.options import Option
-from semopt.problems.isocurve import IsoPerceptionCurve
+from semopt.problems.isocurve import IsoPerceptionCurve, snr_slope_log10
 from semopt.problems.minpower import BUDGET_RTOL, MinPowerSolution
 from semopt.registry import register_allocator
-from solvers.curve import bisect_sign_on_nodes, golden_section, scan_argmin
+from solvers.curve import bisect_sign_on_nodes, scan_argmin
 from solvers.roots import find_root
 
 __all__ = ["BisectionMethod", "GlobalSearchMethod"]
+
+_SCAN_CHUNK = 256
+"""Rows per chunk of the budget-restricted node scan."""
 
 
 def _positive_int(value: object, name: str) -> int:
     if isinstance(value, bool) or int(value) != value or int(value) < 1:  # type: ignore[call-overload]
         raise ValueError(f"{name}: must be a positive integer, got {value!r}")
     return int(value)  # type: ignore[call-overload]
+
+
+class _Points:
+    """Points on the curve for b rows: fractional positions, log10 rates (b, 2), SNRs (b, 2)."""
+
+    def __init__(self, position: np.ndarray, u: np.ndarray, snr: np.ndarray) -> None:
+        self.position, self.u, self.snr = position, u, snr
+
+    def value(self, weights: np.ndarray) -> np.ndarray:
+        return (weights * self.snr).sum(axis=-1)
+
+    def take(self, mask: np.ndarray, other: _Points) -> _Points:
+        """Rows of ``other`` where ``mask``, else these rows."""
+        return _Points(np.where(mask, other.position, self.position),
+                       np.where(mask[:, None], other.u, self.u),
+                       np.where(mask[:, None], other.snr, self.snr))
 
 
 class CurveMethod(MinPowerMethod):
@@ -40,114 +59,184 @@ class CurveMethod(MinPowerMethod):
             cache[target] = IsoPerceptionCurve(self.problem, target, n_nodes=self.n_nodes)
         return cache[target]
 
-    def _at(self, curve: IsoPerceptionCurve, position: np.ndarray,
-            snr: np.ndarray, evaluations: int) -> MinPowerSolution:
-        """Exact solution (u_2 solved, required SNRs) at fractional node positions.
+    # -- exact points ----------------------------------------------------------------------
+    @staticmethod
+    def _points(curve: IsoPerceptionCurve, position: np.ndarray) -> _Points:
+        """Exact points (u_2 solved in its cell, SNRs inverted) at fractional node positions.
 
         At whole node positions the tabulated values are used; only points inside a
-        cell are solved (u_2 from the constraint, the SNRs from the link inverse).
+        cell are computed (closed-form u_2 in the cell's patch, the SNR inverse bracketed
+        by the cell's nodes).
+        """
+        position = np.asarray(position, dtype=float)
+        k, t, u1 = curve.position_u1(position)
+        node = np.where(t >= 1.0, k + 1, k)
+        u = np.stack([curve.u1[node], curve.u2[node]], axis=-1)
+        snr = np.stack([curve.s1[node], curve.s2[node]], axis=-1)
+        inside = np.flatnonzero((t > 0) & (t < 1))
+        if inside.size:
+            ki = k[inside]
+            u2 = curve.u2_in_cell(u1[inside], ki)
+            u[inside] = np.stack([u1[inside], u2], axis=-1)
+            snr[inside] = curve.snr_in_cell(u1[inside], u2, ki)
+        return _Points(position, u, snr)
+
+    @staticmethod
+    def _derivative(curve: IsoPerceptionCurve, pts: _Points, cell: np.ndarray,
+                    weights: np.ndarray) -> np.ndarray:
+        """Exact df/du_1 at curve points inside ``cell`` for weights (b, 2)."""
+        pr = curve.problem
+        u1, u2 = pts.u[:, 0], pts.u[:, 1]
+        if pr.scheme == "forward":
+            g1, g2 = curve.surface.gradient_in_cell(u1, u2, curve.cell_i[cell], curve.cell_j[cell])
+        else:
+            g1, g2 = curve.surface.gradient_in_cell(u1, u2)
+        ds = snr_slope_log10(pr, 10.0**pts.u, pts.snr)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            du2 = np.where((g1 == 0) & (g2 == 0), 0.0, -g1 / g2)
+            out = weights[:, 0] * ds[:, 0] + weights[:, 1] * ds[:, 1] * du2
+        return out
+
+    def _refine(self, curve: IsoPerceptionCurve, k: np.ndarray, weights: np.ndarray,
+                inv_snr: np.ndarray | None = None) -> tuple[_Points, int]:
+        """The cheapest of node ``k`` and the stationary points in its two adjacent cells.
+
+        In each cell the one-sided derivative coefficients give the derivative at both
+        ends; where it changes sign from − to +, its linear interpolant's zero is the
+        first estimate, and one secant step with the exact derivative there the second.
+        f is smooth inside a cell, so the estimate is exact to O(h⁴) in position. Every
+        candidate is evaluated exactly; with ``inv_snr`` (b, 2) only candidates within
+        the budget (Σ s_i/γ_i ≤ 1) replace the node. Returns the points and the
+        evaluations per row.
         """
         n = len(curve.u1)
-        k = np.clip(np.floor(position).astype(np.int64), 0, n - 1)
-        t = position - k
-        u = np.stack([curve.u1[k], curve.u2[k]], axis=-1)
-        required = np.stack([curve.s1[k], curve.s2[k]], axis=-1)
-        inside = np.flatnonzero(t > 0)
-        if inside.size:
-            u1 = curve.u1[k[inside]] + t[inside] * curve.node_spacing()
-            u[inside] = np.stack([u1, curve.exact_u2(u1)], axis=-1)
-            required[inside] = self.problem.required_snr(10.0 ** u[inside])
-        return MinPowerSolution(u, required, 1, evaluations)
+        best = self._points(curve, k.astype(float))
+        f_best = best.value(weights)
+        evaluations = 1
+        for cell in (k - 1, k):
+            valid = (cell >= 0) & (cell <= n - 2)
+            c = np.clip(cell, 0, max(n - 2, 0))
+            d_lo = weights[:, 0] * curve.right_a[c] + weights[:, 1] * curve.right_b[c]
+            d_hi = weights[:, 0] * curve.left_a[c] + weights[:, 1] * curve.left_b[c]
+            sel = np.flatnonzero(valid & (d_lo < 0) & (d_hi > 0))
+            if sel.size == 0:
+                continue
+            evaluations += 2
+            cs, w = c[sel], weights[sel]
+            t = np.clip(d_lo[sel] / (d_lo[sel] - d_hi[sel]), 0.0, 1.0)
+            first = self._points(curve, cs + t)
+            d_mid = self._derivative(curve, first, cs, w)
+            # Secant between the estimate and the cell end of the opposite sign.
+            right = d_mid > 0
+            t0 = np.where(right, 0.0, t)
+            t1 = np.where(right, t, 1.0)
+            d0 = np.where(right, d_lo[sel], d_mid)
+            d1 = np.where(right, d_mid, d_hi[sel])
+            with np.errstate(divide="ignore", invalid="ignore"):
+                t_new = t0 + (t1 - t0) * d0 / (d0 - d1)
+            t_new = np.where(np.isfinite(t_new) & (d_mid != 0), np.clip(t_new, 0.0, 1.0), t)
+            second = self._points(curve, cs + t_new)
+            for cand in (first, second):
+                f_c = cand.value(w)
+                better = f_c < f_best[sel]
+                if inv_snr is not None:
+                    better &= (cand.snr * inv_snr[sel]).sum(axis=-1) <= 1.0 + BUDGET_RTOL
+                idx = sel[better]
+                best.position[idx] = cand.position[better]
+                best.u[idx] = cand.u[better]
+                best.snr[idx] = cand.snr[better]
+                f_best[idx] = f_c[better]
+        return best, evaluations
 
     def _budget_edges(self, curve: IsoPerceptionCurve, k: np.ndarray,
-                      snr: np.ndarray) -> list[MinPowerSolution]:
-        """Points where the power load Σ s_i/γ_i crosses 1 in the cells next to node ``k``.
+                      inv_snr: np.ndarray) -> list[_Points]:
+        """Points where the load Σ s_i/γ_i crosses 1 in the cells next to node ``k``.
 
         For each side (k−1, k+1) whose node exceeds the budget, the exact crossing on the
-        curve (a vectorized root in the node position); rows without one repeat node k.
+        curve (a vectorized root in the node position, stepped back 1e-9 of a cell
+        towards node k); rows without one repeat node k.
         """
         n = len(curve.u1)
-        inv = 1.0 / snr
 
         def excess(x: np.ndarray, inv0: np.ndarray, inv1: np.ndarray) -> np.ndarray:
-            u1 = curve.u1[0] + x * curve.node_spacing()
-            s_req = self.problem.required_snr(10.0 ** np.stack([u1, curve.exact_u2(u1)], -1))
-            return s_req[..., 0] * inv0 + s_req[..., 1] * inv1 - 1.0
+            snr = self._points(curve, x).snr
+            return snr[:, 0] * inv0 + snr[:, 1] * inv1 - 1.0
 
         out = []
         for side in (-1, 1):
             other = np.clip(k + side, 0, n - 1)
-            crosses = (other != k) & (curve.s1[other] * inv[:, 0] + curve.s2[other] * inv[:, 1]
-                                      > 1.0 + BUDGET_RTOL)
+            crosses = (other != k) & (curve.s1[other] * inv_snr[:, 0]
+                                      + curve.s2[other] * inv_snr[:, 1] > 1.0 + BUDGET_RTOL)
             position = k.astype(float)
             rows = np.flatnonzero(crosses)
             if rows.size:
                 root = find_root(excess, k[rows].astype(float), other[rows].astype(float),
-                                 args=(inv[rows, 0], inv[rows, 1]), xrtol=1e-14)
-                # Step back towards node k (feasible) past round-off at the crossing.
-                position[rows] = root - side * 1e-9
-            out.append(self._at(curve, position, snr, 0))
+                                 args=(inv_snr[rows, 0], inv_snr[rows, 1]), xrtol=1e-14)
+                position[rows] = np.where(np.isfinite(root), root - side * 1e-9, k[rows])
+            out.append(self._points(curve, position))
         return out
 
-    def _exact_objective(self, curve: IsoPerceptionCurve, u1: np.ndarray,
-                         w: np.ndarray) -> np.ndarray:
-        """f(u_1) = w_1 s_1(u_1) + w_2 s_2(u_2(u_1)) on the curve (exact solves), (b,)."""
-        u = np.stack([u1, curve.exact_u2(u1)], axis=-1)
-        return (w * self.problem.required_snr(10.0**u)).sum(axis=-1)
+    def _within_budget(self, curve: IsoPerceptionCurve, w: np.ndarray, inv_snr: np.ndarray,
+                       fallback: _Points) -> _Points:
+        """Cheapest curve point within the budget, for rows whose optimum exceeds it.
+
+        A scan of the budget-feasible nodes (chunks of rows), refined in the adjacent
+        cells, and the exact crossings of the budget next to the best node. Rows with no
+        feasible node (only a point between nodes fits) keep ``fallback``.
+        """
+        b = len(w)
+        k = np.zeros(b, dtype=np.int64)
+        has = np.zeros(b, dtype=bool)
+        for start in range(0, b, _SCAN_CHUNK):
+            sl = slice(start, start + _SCAN_CHUNK)
+            values = np.where(curve.node_load(inv_snr[sl]) <= 1.0 + BUDGET_RTOL,
+                              curve.node_objective(w[sl]), np.inf)
+            k[sl] = scan_argmin(values)
+            has[sl] = np.isfinite(values[np.arange(len(values)), k[sl]])
+        best, _ = self._refine(curve, k, w, inv_snr)
+        f_best = best.value(w)
+        for edge in self._budget_edges(curve, k, inv_snr):
+            f_edge = edge.value(w)
+            fits = (edge.snr * inv_snr).sum(axis=-1) <= 1.0 + BUDGET_RTOL
+            better = fits & (f_edge < f_best)
+            best = best.take(better, edge)
+            f_best = np.where(better, f_edge, f_best)
+        return best.take(~has, fallback)
 
     def _global(self, curve: IsoPerceptionCurve, snr: np.ndarray,
                 budget: np.ndarray) -> MinPowerSolution:
         """Exact minimum over all nodes (convex-hull query), refined inside its cells.
 
         Over the nodes, min_k w_1 s_1k + w_2 s_2k is attained at a vertex of the
-        lower-left convex hull of the points (s_2k, s_1k), found by a binary search over
-        the hull's edge slopes. The refinement looks for a zero of the interpolated
-        implicit derivative in the two cells around that node and keeps it if it is
-        cheaper. Realizations whose optimum exceeds the power budget are re-solved by
-        a scan restricted to the budget-feasible nodes.
+        lower-left convex hull of the points (s_1k, s_2k), found by a binary search over
+        the hull's edge slopes; the stationary points of the exact objective in the two
+        cells around it are then candidates (:meth:`_refine`). Where that optimum exceeds
+        the budget, the same hull with the weights 1/γ gives the least-load point of the
+        curve: above the budget the realization is infeasible (no curve point fits);
+        otherwise the budget-feasible nodes are scanned (:meth:`_within_budget`).
         """
         b, n = len(budget), len(curve.u1)
         w = self.problem.weights(snr, budget)
+        inv = 1.0 / snr
         k = curve.hull.argmin(w[:, 0], w[:, 1])
-        load = curve.s1[k] / snr[:, 0] + curve.s2[k] / snr[:, 1]
+        best, evals = self._refine(curve, k, w)
+        load = (best.snr * inv).sum(axis=-1)
         over = np.flatnonzero(load > 1.0 + BUDGET_RTOL)
-        has = np.ones(b, dtype=bool)
-        for start in range(0, over.size, 256):
-            rows = over[start:start + 256]
-            values = np.where(curve.node_load(1.0 / snr[rows]) <= 1.0 + BUDGET_RTOL,
-                              curve.node_objective(w[rows]), np.inf)
-            k[rows] = scan_argmin(values)
-            has[rows] = np.isfinite(values[np.arange(len(rows)), k[rows]])
-        coef = np.stack([curve.a, curve.b], axis=-1)
-        lo, hi = np.maximum(k - 1, 0), np.minimum(k + 1, n - 1)
-        if self.problem.scheme == "forward":
-            # The forward surface is multilinear in log10 BER, so f has kinks along the
-            # curve where the interpolated derivative is unreliable: golden-section search
-            # of the exact objective in the two cells around the best node.
-            position, evals = golden_section(
-                lambda x: self._exact_objective(curve, curve.u1[0] + x * curve.node_spacing(), w),
-                lo.astype(float), hi.astype(float), xtol=1e-7)
-        else:
-            position, evals = bisect_sign_on_nodes(coef, w, lo, hi)
-        refined = self._at(curve, position, snr, n)
-        f_node = w[:, 0] * curve.s1[k] + w[:, 1] * curve.s2[k]
-        f_ref = (w * refined.required_snr).sum(axis=-1)
-        fits = (refined.required_snr / snr).sum(axis=-1) <= 1.0 + BUDGET_RTOL
-        take = (fits & (f_ref < f_node))[:, None]
-        log10_rates = np.where(take, refined.log10_rates, np.stack([curve.u1[k], curve.u2[k]], -1))
-        required = np.where(take, refined.required_snr, np.stack([curve.s1[k], curve.s2[k]], -1))
-        if over.size:  # the budget binds: the optimum may sit where the load crosses 1
-            rows = over[has[over]]
-            f_best = np.where(take[rows, 0], f_ref[rows], f_node[rows])
-            for sol in self._budget_edges(curve, k[rows], snr[rows]):
-                f_edge = (w[rows] * sol.required_snr).sum(axis=-1)
-                fits = (sol.required_snr / snr[rows]).sum(axis=-1) <= 1.0 + BUDGET_RTOL
-                better = fits & (f_edge < f_best)
-                log10_rates[rows[better]] = sol.log10_rates[better]
-                required[rows[better]] = sol.required_snr[better]
-                f_best = np.where(better, f_edge, f_best)
-        return MinPowerSolution(np.where(has[:, None], log10_rates, np.nan), required, 2,
-                                n + int(evals) * b)
+        solved = np.ones(b, dtype=bool)
+        if over.size:
+            least, _ = self._refine(curve, curve.hull.argmin(inv[over, 0], inv[over, 1]),
+                                    inv[over])
+            reachable = (least.snr * inv[over]).sum(axis=-1) <= 1.0 + BUDGET_RTOL
+            solved[over[~reachable]] = False
+            rows = over[reachable]
+            if rows.size:
+                sub = reachable.nonzero()[0]
+                fallback = _Points(least.position[sub], least.u[sub], least.snr[sub])
+                found = self._within_budget(curve, w[rows], inv[rows], fallback)
+                best.position[rows], best.u[rows], best.snr[rows] = \
+                    found.position, found.u, found.snr
+        log10_rates = np.where(solved[:, None], best.u, np.nan)
+        return MinPowerSolution(log10_rates, best.snr, 2, n + evals * b)
 
 
 @register_allocator("min-power")
@@ -166,10 +255,11 @@ class BisectionMethod(CurveMethod):
     curve endpoints included) is kept; ``segments=1`` is the paper's algorithm verbatim
     (measured gap in docs/minpower.md).
 
-    The derivative's coefficients are tabulated at the 4097 nodes of the curve (in
-    log10 Φ_1; the paper bisects Φ_1 linearly) and interpolated linearly between them,
-    so bisection runs over node indices and ends with the exact zero of the linear
-    piece inside the last cell. If the point found exceeds the power budget, the
+    The derivative's coefficients are tabulated at the nodes of the curve (4097 evenly
+    spaced in log10 Φ_1, plus the grid crossings of a forward surface; the paper bisects
+    Φ_1 linearly) and interpolated linearly between them, so bisection runs over node
+    indices and ends with the zero of the linear piece inside the last cell, where the
+    point is then computed exactly. If the point found exceeds the power budget, the
     budget-feasible part of the curve is searched globally instead.
 
     Parameters
@@ -185,9 +275,10 @@ class BisectionMethod(CurveMethod):
 
     def solve_group(self, target: float, snr: np.ndarray, budget: np.ndarray) -> MinPowerSolution:
         curve = self._curve(target)
-        b, m, n = len(budget), self.segments, self.n_nodes
+        b, m = len(budget), self.segments
         if not curve.feasible:
             return no_solution(b, 2)
+        n = len(curve.u1)
         w = self.problem.weights(snr, budget)
         edges = np.linspace(0, n - 1, m + 1).round().astype(np.int64)
         coef = np.stack([curve.a, curve.b], axis=-1)
@@ -200,7 +291,7 @@ class BisectionMethod(CurveMethod):
             # interior maximum, and both its ends are local minima.
             position = np.concatenate([position, np.broadcast_to(edges.astype(float), (b, m + 1))],
                                       axis=1)
-            k = np.floor(position).astype(np.int64)
+            k = np.clip(np.floor(position).astype(np.int64), 0, n - 1)
             t = position - k
             k1 = np.minimum(k + 1, n - 1)
             cost = w[:, :1] * (curve.s1[k] * (1 - t) + curve.s1[k1] * t) \
@@ -208,24 +299,29 @@ class BisectionMethod(CurveMethod):
             position = position[np.arange(b), np.argmin(cost, axis=1)]
         else:
             position = position[:, 0]
-        sol = self._at(curve, position, snr, evals * m + n)
-        over = (sol.required_snr / snr).sum(axis=-1) > 1.0 + BUDGET_RTOL
+        pts = self._points(curve, position)
+        log10_rates, required = pts.u, pts.snr
+        over = (required / snr).sum(axis=-1) > 1.0 + BUDGET_RTOL
         if np.any(over):
             fallback = self._global(curve, snr[over], budget[over])
-            sol.log10_rates[over] = fallback.log10_rates
-            sol.required_snr[over] = fallback.required_snr
-        return MinPowerSolution(sol.log10_rates, sol.required_snr, evals, evals * m + n)
+            log10_rates[over] = fallback.log10_rates
+            required[over] = fallback.required_snr
+        return MinPowerSolution(log10_rates, required, evals, evals * m + n)
 
 
 @register_allocator("min-power")
 class GlobalSearchMethod(CurveMethod):
     """Global 1-D search on the iso-perception curve (the default two-stream method).
 
-    The curve is tabulated at 4097 nodes with exact constraint solves (the paper's
-    endpoints L and R included), the cheapest node is found exactly for every
-    realization (convex-hull query; a budget-restricted scan where the optimum exceeds
-    the budget), then refined by the zero of the implicit derivative in the adjacent
-    cells. Zero power for a stream (a curve endpoint) is a legitimate optimum.
+    The curve is tabulated once per target at 4097 nodes evenly spaced in log10 Φ_1 (plus
+    every grid crossing of a forward surface) with exact constraint solves (the paper's
+    endpoints L and R included). For every realization the cheapest node is found
+    exactly by a convex-hull query (O(log n)), then the stationary points of the exact
+    objective in the two adjacent cells are candidates (f is smooth inside a cell). Where
+    the optimum exceeds the budget, a second hull query (weights 1/γ) tells whether any
+    curve point fits; if so the budget-feasible nodes are scanned and the exact budget
+    crossings are candidates, else the row is infeasible. Zero power for a stream (a
+    curve endpoint) is a legitimate optimum.
     """
 
     name = "global-search"
