@@ -325,15 +325,27 @@ class MinPowerProblem(Problem):
         received = snr * power / budget[:, None]
         with np.errstate(divide="ignore"):
             capacity = np.log2(1.0 + received)
+        message = self._message(ok, over_budget, numerical, perception, inputs, total)
+        extras = {"scheme": self.scheme, "table": self.table.name,
+                  "symbols": self.symbols.astype(int).tolist(),
+                  "streams": [s.name for s in self.table.streams]}
+        # An allocation on an illustrative (neither measured nor published) perception
+        # surface illustrates the method only: say so in the message and the extras.
+        source = getattr(self.table, "sources", {}).get(self.scheme)
+        extras["illustrative"] = source == "illustrative"
+        if extras["illustrative"]:
+            extras["caveat"] = (f"ILLUSTRATIVE: the {self.scheme} perception surface of table "
+                                f"{self.table.name!r} is illustrative (neither measured nor "
+                                "published); these powers and perception values illustrate "
+                                "the method, not the system")
+            message = f"{message} [{extras['caveat']}]"
         return build_allocation(
             inputs.batch_shape, method=method, problem=self.name, success=ok, status=status,
-            message=self._message(ok, over_budget, numerical, perception, inputs, total),
+            message=message,
             power_w=power, error_rate=rates, perception=perception, objective=power @ self.symbols,
             iterations=solution.iterations, evaluations=solution.evaluations,
             wall_time_s=wall_time_s,
-            extras={"scheme": self.scheme, "table": self.table.name,
-                    "symbols": self.symbols.astype(int).tolist(),
-                    "streams": [s.name for s in self.table.streams]},
+            extras=extras,
             batch_extras={"received_snr_db": linear_to_db(received),
                           "capacity_bits_per_use": capacity})
 
