@@ -5,7 +5,10 @@ repetition). The runner
 
 1. looks every unit up in a :class:`ResultCache` (one small JSON file per finished unit,
    written atomically with ``fsync`` + ``os.replace``, so a killed job never leaves a torn
-   entry and never loses a finished one);
+   entry and never loses a finished one). Each entry carries its own check, the SHA-256
+   of its key and value: an entry that fails it (edited, corrupted, for another key,
+   or written without a check) is never used -- it is recomputed, and the run reports
+   it (a :class:`CacheIntegrityWarning`, a log record, ``RunStats.cache_rejected``);
 2. groups the missing units into tasks (units of one group -- one image and repetition
    -- in chunks, so a worker prepares an image once per chunk);
 3. runs the tasks with joblib: local processes (``loky``, default), ``threading``,
@@ -23,9 +26,11 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import os
 import sys
 import time
+import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,10 +38,16 @@ from typing import Any
 
 from semopt.tables.base import atomic_write_bytes
 
-__all__ = ["BACKENDS", "ResultCache", "RunStats", "WorkUnit", "cache_key", "demo_compute",
-           "run_units"]
+__all__ = ["BACKENDS", "CacheIntegrityWarning", "ResultCache", "RunStats", "WorkUnit",
+           "cache_key", "demo_compute", "entry_check", "run_units"]
 
 BACKENDS = ("loky", "threading", "sequential", "dask", "ray")
+
+logger = logging.getLogger(__name__)
+
+
+class CacheIntegrityWarning(UserWarning):
+    """Cache entries failed their integrity check; they were recomputed, not used."""
 
 
 def _canonical(obj: Any) -> bytes:
@@ -47,6 +58,15 @@ def _canonical(obj: Any) -> bytes:
 def cache_key(payload: Mapping[str, Any]) -> str:
     """SHA-256 (hex) of the canonical JSON of everything that determines a result."""
     return hashlib.sha256(_canonical(dict(payload))).hexdigest()
+
+
+def entry_check(key: str, value: Mapping[str, Any]) -> str:
+    """The integrity check stored with a cache entry: ``sha256:`` of canonical ``{key, value}``.
+
+    Like a table's content hash it detects corruption and careless edits, not a
+    deliberate forgery (anyone can recompute it).
+    """
+    return "sha256:" + hashlib.sha256(_canonical({"key": key, "value": dict(value)})).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -71,32 +91,76 @@ class WorkUnit:
 class ResultCache:
     """Directory of ``<key[:2]>/<key>.json`` result files, each written atomically.
 
+    Each file holds ``{"key", "unit", "value", "check"}`` with ``check`` =
+    :func:`entry_check` of the key and value. :meth:`get` returns a value only if its
+    file passes that check; otherwise it records the entry in :attr:`rejected` (and
+    logs it) and reports a miss, so the unit is recomputed and the entry rewritten.
+
     Parameters
     ----------
     root : path
         Cache directory (created on first write).
+
+    Attributes
+    ----------
+    rejected : list of (str, str)
+        ``(path, reason)`` of every entry that failed its check since creation.
     """
 
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root)
+        self.rejected: list[tuple[str, str]] = []
 
     def _path(self, key: str) -> Path:
         return self.root / key[:2] / f"{key}.json"
 
+    def _reject(self, path: Path, reason: str) -> None:
+        self.rejected.append((str(path), reason))
+        logger.warning("profiling cache entry %s %s; it is recomputed, not used", path, reason)
+
     def get(self, key: str) -> dict[str, Any] | None:
-        """The stored value, or ``None`` (missing or unreadable entries count as misses)."""
+        """The stored value if its entry passes its check, else ``None`` (a miss).
+
+        A missing file is a plain miss; an entry that exists but is unreadable, not JSON,
+        for another key, without a check or with a check that does not match is a
+        miss recorded in :attr:`rejected`.
+        """
         path = self._path(key)
         try:
-            record = json.loads(path.read_text())
-        except (OSError, ValueError):
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            self._reject(path, f"is unreadable ({exc.strerror or exc})")
+            return None
+        try:
+            record = json.loads(raw)
+        except (ValueError, RecursionError):
+            self._reject(path, "is not valid JSON")
             return None
         if not isinstance(record, dict) or record.get("key") != key:
+            self._reject(path, "is not an entry for its key")
             return None
-        return record.get("value")
+        value = record.get("value")
+        if not isinstance(value, dict):
+            self._reject(path, "has no value object")
+            return None
+        if "check" not in record:
+            self._reject(path, "has no integrity check (written by an older semopt)")
+            return None
+        try:
+            expected = entry_check(key, value)
+        except ValueError:  # NaN/inf in an edited value cannot be canonicalised
+            expected = None
+        if record["check"] != expected:
+            self._reject(path, "fails its integrity check (edited or corrupted)")
+            return None
+        return value
 
     def put(self, key: str, value: Mapping[str, Any], unit: Any = None) -> None:
-        """Store ``value`` (JSON-able) atomically."""
-        record = {"key": key, "unit": unit, "value": dict(value)}
+        """Store ``value`` (JSON-able) atomically, with its integrity check."""
+        record = {"key": key, "unit": unit, "value": dict(value),
+                  "check": entry_check(key, value)}
         atomic_write_bytes(self._path(key), _canonical(record))
 
     def __len__(self) -> int:
@@ -111,6 +175,8 @@ class RunStats:
     ----------
     total, cache_hits, computed : int
         Units requested, found in the cache, and computed in this run.
+    cache_rejected : int
+        Cache entries that failed their integrity check (recomputed, not used).
     wall_s : float
         Wall time of the run (including cache look-ups).
     backend : str
@@ -120,6 +186,7 @@ class RunStats:
     total: int = 0
     cache_hits: int = 0
     computed: int = 0
+    cache_rejected: int = 0
     wall_s: float = 0.0
     backend: str = "loky"
     n_jobs: int = 1
@@ -129,7 +196,8 @@ class RunStats:
         """JSON-able summary."""
         rate = self.computed / self.wall_s if self.wall_s > 0 else float("nan")
         return {"total": self.total, "cache_hits": self.cache_hits, "computed": self.computed,
-                "wall_s": round(self.wall_s, 3), "units_per_s": rate, "backend": self.backend,
+                "cache_rejected": self.cache_rejected, "wall_s": round(self.wall_s, 3),
+                "units_per_s": rate, "backend": self.backend,
                 "n_jobs": self.n_jobs, **self.extras}
 
 
@@ -236,6 +304,7 @@ def run_units(units: Sequence[WorkUnit], compute: Callable[..., list[dict[str, A
         raise ValueError(f"chunk_size: must be ≥ 1, got {chunk_size}")
     results: dict[str, dict[str, Any]] = {}
     missing: list[WorkUnit] = []
+    rejected_before = len(cache.rejected)
     for unit in units:
         value = cache.get(unit.key)
         if value is None:
@@ -243,6 +312,14 @@ def run_units(units: Sequence[WorkUnit], compute: Callable[..., list[dict[str, A
         else:
             results[unit.key] = value
     stats = RunStats(total=len(units), cache_hits=len(results), backend=backend, n_jobs=n_jobs)
+    rejected = cache.rejected[rejected_before:]
+    stats.cache_rejected = len(rejected)
+    if rejected:
+        first_path, first_reason = rejected[0]
+        warnings.warn(CacheIntegrityWarning(
+            f"{len(rejected)} profiling cache entr{'y' if len(rejected) == 1 else 'ies'} failed "
+            f"the integrity check and will be recomputed, not used (first: {first_path} "
+            f"{first_reason})"), stacklevel=2)
     bar = None
     if progress:
         from tqdm.auto import tqdm
