@@ -11,9 +11,10 @@ repetition). The runner
    it (a :class:`CacheIntegrityWarning`, a log record, ``RunStats.cache_rejected``);
 2. groups the missing units into tasks (units of one group -- one image and repetition
    -- in chunks, so a worker prepares an image once per chunk);
-3. runs the tasks with joblib: local processes (``loky``, default), ``threading``,
+3. runs the tasks with joblib -- local processes (``loky``, default), ``threading``,
    ``sequential``, ``dask`` (a ``dask.distributed`` scheduler at ``scheduler=ADDRESS``)
-   or ``ray`` (``ray.init(address=scheduler)``);
+   -- or as native Ray tasks (``ray``: the caller's Ray session, the cluster at
+   ``scheduler=ADDRESS``, or a local instance started and stopped for the run);
 4. stores each result **in the calling process** as it arrives (workers need no shared
    file system), with a tqdm progress bar showing rate and ETA.
 
@@ -223,6 +224,7 @@ def _ctx(context: Any, task: list[WorkUnit]) -> Any:
 
 @contextlib.contextmanager
 def _backend(backend: str, scheduler: str | None) -> Iterator[str]:
+    """joblib backends: loky, threading, sequential, dask (Ray has its own path)."""
     import joblib
 
     if backend not in BACKENDS:
@@ -239,22 +241,64 @@ def _backend(backend: str, scheduler: str | None) -> Iterator[str]:
                 yield "dask"
         finally:
             client.close()
-    elif backend == "ray":
-        try:
-            import ray
-            from ray.util.joblib import register_ray
-        except ImportError as exc:  # pragma: no cover - environment dependent
-            raise ImportError("backend 'ray' needs ray: pip install 'semopt[ray]'") from exc
-        register_ray()
-        ray.init(address=scheduler, ignore_reinit_error=True)
-        try:
-            with joblib.parallel_config(backend="ray"):
-                yield "ray"
-        finally:
-            ray.shutdown()
     else:
         with joblib.parallel_config(backend=backend):
             yield backend
+
+
+@contextlib.contextmanager
+def _ray_session(scheduler: str | None, n_jobs: int) -> Iterator[Any]:
+    """The ``ray`` module, initialised for the run.
+
+    * Ray already initialised by the caller (``ray.init(...)`` before the run): used as
+      is and left running.
+    * ``scheduler`` given: connect to that cluster (``ray.init(address=scheduler)``) and
+      disconnect afterwards; the cluster keeps running.
+    * Otherwise: start a local single-node instance with ``num_cpus=n_jobs`` and no
+      dashboard, and stop it afterwards.
+    """
+    try:
+        import ray
+    except ImportError as exc:  # pragma: no cover - environment dependent
+        raise ImportError("backend 'ray' needs ray: pip install 'semopt[ray]'") from exc
+    if ray.is_initialized():
+        yield ray
+        return
+    if scheduler:
+        ray.init(address=scheduler, log_to_driver=False)
+    else:
+        ray.init(num_cpus=n_jobs, include_dashboard=False, log_to_driver=False)
+    try:
+        yield ray
+    finally:
+        ray.shutdown()
+
+
+def _ray_map(ray: Any, compute: Callable[..., list[dict[str, Any]]], context: Any,
+             tasks: Sequence[list[WorkUnit]], n_jobs: int
+             ) -> Iterator[tuple[list[WorkUnit], list[dict[str, Any]]]]:
+    """Run the tasks as Ray tasks (1 CPU each), at most ``2 n_jobs`` in flight, yielding
+    each result as it completes (so the caller stores it at once)."""
+    remote = ray.remote(num_cpus=1)(_run_task)
+    queue = iter(tasks)
+    pending: list[Any] = []
+
+    def submit() -> None:
+        task = next(queue, None)
+        if task is not None:
+            pending.append(remote.remote(compute, _ctx(context, task), task))
+
+    for _ in range(2 * n_jobs):
+        submit()
+    try:
+        while pending:
+            done, rest = ray.wait(pending, num_returns=1)
+            pending[:] = rest
+            yield ray.get(done[0])
+            submit()
+    finally:
+        for ref in pending:  # an error or an interrupt: do not leave work running
+            ray.cancel(ref)
 
 
 def run_units(units: Sequence[WorkUnit], compute: Callable[..., list[dict[str, Any]]],
@@ -278,10 +322,14 @@ def run_units(units: Sequence[WorkUnit], compute: Callable[..., list[dict[str, A
     cache : ResultCache
         Where finished units are stored.
     n_jobs : int
-        Parallel workers (``1`` runs in this process, whatever the backend).
+        Parallel workers. With ``loky``, ``threading`` or ``sequential``, ``1`` runs in this
+        process; ``dask`` and ``ray`` always run on their workers (``n_jobs`` tasks at a
+        time for Dask, up to ``2 n_jobs`` queued for Ray).
     backend : {"loky", "threading", "sequential", "dask", "ray"}
+        ``ray`` runs native Ray tasks (``ray.remote``, results gathered with ``ray.wait``
+        as they complete); see :func:`_ray_session` for which instance is used.
     scheduler : str, optional
-        Address of the Dask scheduler / Ray cluster.
+        Address of the Dask scheduler / Ray cluster (``ray.init(address=...)``).
     chunk_size : int
         Units per task (from one group).
     progress : bool
@@ -330,9 +378,16 @@ def run_units(units: Sequence[WorkUnit], compute: Callable[..., list[dict[str, A
     tasks = _chunks(missing, chunk_size)
     try:
         if tasks:
+            if backend not in BACKENDS:
+                raise ValueError(f"backend: unknown {backend!r}; valid: {', '.join(BACKENDS)}")
             if n_jobs == 1 and backend in ("loky", "threading", "sequential"):
                 finished: Any = (_run_task(compute, _ctx(context, t), t) for t in tasks)
                 _consume(finished, cache, results, stats, bar, on_result)
+            elif backend == "ray":
+                with _ray_session(scheduler, n_jobs) as ray:
+                    stats.backend = "ray"
+                    _consume(_ray_map(ray, compute, context, tasks, n_jobs), cache, results,
+                             stats, bar, on_result)
             else:
                 import joblib
 
