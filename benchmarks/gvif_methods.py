@@ -32,6 +32,7 @@ Writes ``gvif_methods.json`` + ``.png``. Run: ``semopt bench gvif_methods``.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 
@@ -285,11 +286,14 @@ def main(argv: list[str] | None = None) -> dict:
     speed_cap = None if speed_target.lower() == "none" else speed_target
     throughput = _throughput(table, args.budget, speed_cap, sizes)
     single = _single_call_times(args.table, args.budget, speed_cap)
+    load = os.getloadavg() if hasattr(os, "getloadavg") else None
+    print(f"load average during the timings: {load} on {os.cpu_count()} CPUs")
     results = {"table": table.name, "budget": args.budget, "targets": targets,
                "best_model_psnr_db": best_psnr, "sweeps": sweeps, "zo_sgd_variants": variants,
                "zo_sgd_synthetic_robustness": robustness,
                "speed_target": speed_target, "exact_throughput": throughput,
-               "exact_single_call": single}
+               "exact_single_call": single, "load_average_1_5_15min": load,
+               "cpus": os.cpu_count()}
     fig = _figure(table, snrs, sweeps, throughput)
     write_results("gvif_methods", "GVIF methods: zo-sgd gap and evaluations per SNR, exact throughput "
                   "and single-call times", results, figure=fig, out_dir=args.out_dir)
