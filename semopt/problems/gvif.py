@@ -29,8 +29,9 @@ The problem owns the shared, table-only work: :attr:`GvifProblem.curves` (every
 breakpoint of E[V] and E[B] of every model, and the per-image values at every
 importance-sorted position) is built once per table object and α_th and cached, so a
 batch of SNRs, a later call, or another problem on the same loaded table reuses it.
-:meth:`GvifProblem.assemble` rechecks every row: the expected GVIF and rate are recomputed from the returned model and α with the table's
-per-image arrays (or its grid), the latency from the rate and the capacity, the
+:meth:`GvifProblem.assemble` rechecks every row: the expected GVIF and rate are
+recomputed from the returned model and α with the table's per-image arrays (or its
+grid), the latency from the rate and the capacity, the
 distortion from the model; only a row that meets T_max and D_0 when rechecked (and whose
 method certified convergence) is ``optimal``. Infeasible rows return the least expected
 latency any model meeting D_0 can reach (a true number, in the message and in the
