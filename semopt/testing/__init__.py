@@ -25,7 +25,8 @@ from semopt.result import STATUSES, SUCCESS_STATUSES, Allocation
 __all__ = ["ReferenceProblem", "conformance_violations", "reference_problems"]
 
 _MODULES = {"min-power": "semopt.testing.minpower", "latency": "semopt.testing.latency",
-            "gvif": "semopt.testing.gvif", "operating-point": "semopt.testing.operating_point"}
+            "gvif": "semopt.testing.gvif", "operating-point": "semopt.testing.operating_point",
+            "symbol-split": "semopt.testing.symbol_split"}
 
 
 @dataclass(frozen=True)
