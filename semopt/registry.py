@@ -65,6 +65,12 @@ def _load_builtin() -> None:
     _BUILTIN_STATE["state"] = "loaded"
 
 
+def _load_builtin_for(cls: type) -> None:
+    """Load the built-ins before a user's registration (built-in modules register while loading)."""
+    if not str(getattr(cls, "__module__", "")).startswith(("semopt.", "solvers.")):
+        _load_builtin()
+
+
 def _check_name(name: str, what: str) -> None:
     if not isinstance(name, str) or not _NAME.match(name):
         raise ValueError(f"{what} {name!r} must be lowercase and hyphenated, e.g. 'global-search'")
@@ -76,7 +82,7 @@ def register_problem(cls: T, *, replace: bool = False) -> T:
     Usable as a class decorator. Raises ``ValueError`` if the name is taken by another
     class and ``replace`` is False.
     """
-    _load_builtin()
+    _load_builtin_for(cls)
     name = getattr(cls, "name", "")
     _check_name(name, "problem name")
     if name in _PROBLEMS and _PROBLEMS[name] is not cls and not replace:
@@ -103,7 +109,7 @@ def register_allocator(problem: str, name: str | None = None, *,
     """
 
     def decorator(cls: T) -> T:
-        _load_builtin()
+        _load_builtin_for(cls)
         method = name or vars(cls).get("name", "")
         _check_name(method, "method name")
         if problem not in _PROBLEMS:
