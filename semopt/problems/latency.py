@@ -555,7 +555,7 @@ alpha, beta, orders
                 else:
                     bps[:, i] = given[:, i]
                     if self.bits[i] > 0:
-                        need = link.mqam_required_snr(2.0 ** given[:, i], inputs.ber[i],
+                        need = link.mqam_required_snr(np.exp2(given[:, i]), inputs.ber[i],
                                                       sc.alpha, sc.beta)
                         sane &= (given[:, i] >= 1.0) & (snr_i >= need * (1.0 - SNR_RTOL))
                 if self.bits[i] == 0:

@@ -9,6 +9,7 @@ import numpy as np
 from semopt.allocators.latency.base import LatencyMethod, status_codes
 from semopt.options import Option
 from semopt.problems.latency import LatencyInputs, LatencySolution
+from semopt.problems.latency_math import CHUNK_ROWS
 from semopt.registry import register_allocator
 from semopt.result import OUTAGE
 from semopt.units import linear_to_db
@@ -78,26 +79,41 @@ class DiscreteMethod(LatencyMethod):
         t_streams = t_choice.max(axis=0)                                  # (C,)
         cand_ok = np.all(any_ok | (bits[:, None] == 0), axis=0)           # (C,)
         x_streams = x_choice.sum(axis=0)                                  # (C,) · 1/γ̄
-        g = gbar[:, None]
-        x0 = 1.0 - x_streams[None, :] / g                                 # (B, C)
         a0 = self.problem.prompt_base_s
-        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-            t0 = np.where(x0 > 0, a0 * np.exp(sc.prompt_c * w[0] / (g * x0)), np.inf)
-        feasible = (x0 > 0) & cand_ok[None, :]
-        if strict:
-            feasible &= t0 <= t_streams[None, :] * (1 + TIE_RTOL)
-        total = np.where(feasible, np.maximum(t0, t_streams[None, :]), np.inf)
-        best = np.argmin(total, axis=-1)                                  # (B,)
-        r = np.arange(rows)
-        ok = feasible[r, best]
-        latency = np.where(ok, total[r, best], np.nan)
-        chosen = first[:, best].T                                         # (B, I)
-        xi = x_im[np.arange(n)[None, :], chosen] / g                      # (B, I)
-        xi = np.where(bits > 0, xi, 0.0)
-        bits_ps = np.where(bits > 0, bps[chosen], 0.0)
+        cw = sc.prompt_c * w[0]
+        n_cand = cand.size
+        best_c = np.zeros(rows, dtype=np.intp)
+        latency = np.full(rows, np.inf)
+        for sl in (slice(k, min(k + CHUNK_ROWS, rows)) for k in range(0, rows, CHUNK_ROWS)):
+            g = gbar[sl]
+            best_t = latency[sl]
+            best_i = best_c[sl]
+            with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+                for c in range(n_cand):             # one candidate latency at a time
+                    if not cand_ok[c]:
+                        continue
+                    x0 = 1.0 - x_streams[c] / g
+                    t0 = a0 * np.exp(cw / (g * x0))
+                    total = np.maximum(t0, t_streams[c])
+                    feasible = x0 > 0
+                    if strict:
+                        feasible &= t0 <= t_streams[c] * (1 + TIE_RTOL)
+                    better = feasible & (total < best_t)
+                    np.copyto(best_t, total, where=better)
+                    np.copyto(best_i, c, where=better)
+        ok = np.isfinite(latency)
+        latency[~ok] = np.nan
         fractions = np.empty((rows, 1 + n), order="F")
-        fractions[:, 0] = 1.0 - xi.sum(axis=-1)
-        fractions[:, 1:] = xi
+        bits_ps = np.zeros((rows, n), order="F")
+        fractions[:, 0] = 1.0
+        for i in range(n):
+            if bits[i] == 0:
+                fractions[:, 1 + i] = 0.0
+                continue
+            chosen = first[i].take(best_c)                                # (B,)
+            fractions[:, 1 + i] = x_im[i].take(chosen) / gbar
+            fractions[:, 0] -= fractions[:, 1 + i]
+            bits_ps[:, i] = bps.take(chosen)
         fractions[~ok] = np.nan
         bits_ps[~ok] = 0.0
         msg = (f"discrete: orders {list(sc.orders)}"
@@ -107,7 +123,7 @@ class DiscreteMethod(LatencyMethod):
             if n == 1:
                 need = float(linear_to_db(np.min(x_im[:, 0])))
                 msg += f" (the lowest order alone needs γ̄ ≥ {need:.2f} dB)"
-        order = np.where(bits_ps > 0, 2.0 ** bits_ps, 0.0)
+        order = np.where(bits_ps > 0, np.exp2(bits_ps), 0.0)
         return LatencySolution(
             fractions, status_codes(ok, OUTAGE), "discrete", latency_s=latency,
             bits_per_symbol=bits_ps, iterations=0, evaluations=int(rows * cand.size),
