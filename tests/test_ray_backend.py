@@ -32,6 +32,7 @@ from semopt.profiling.runner import (  # noqa: E402
     WorkUnit,
     cache_key,
     demo_compute,
+    ray_task_options,
     run_units,
 )
 
@@ -128,7 +129,17 @@ def ray_instance() -> Iterator[Any]:
         shutil.rmtree(path, ignore_errors=True)
 
 
-def test_ray_gives_the_same_results_as_loky_and_dask(ray_instance, tmp_path) -> None:
+def test_ray_task_options_from_the_environment() -> None:
+    assert ray_task_options({}) == {"num_cpus": 1}
+    assert ray_task_options({"SEMOPT_RAY_TASK_OPTIONS": '{"num_gpus": 1}'}) == {
+        "num_cpus": 1, "num_gpus": 1}
+    for bad in ("{num_gpus: 1}", '{"gpus": 1}', "[1]"):
+        with pytest.raises(ValueError, match="SEMOPT_RAY_TASK_OPTIONS"):
+            ray_task_options({"SEMOPT_RAY_TASK_OPTIONS": bad})
+
+
+def test_ray_gives_the_same_results_as_loky_and_dask(ray_instance, tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("SEMOPT_RAY_TASK_OPTIONS", '{"max_retries": 0}')
     distributed = pytest.importorskip("dask.distributed")
     units = _units()
     loky = _reference(units, tmp_path)

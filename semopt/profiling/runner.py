@@ -39,8 +39,9 @@ from typing import Any
 
 from semopt.tables.base import atomic_write_bytes
 
-__all__ = ["BACKENDS", "CacheIntegrityWarning", "ResultCache", "RunStats", "WorkUnit",
-           "cache_key", "demo_compute", "entry_check", "run_units"]
+__all__ = ["BACKENDS", "RAY_TASK_OPTIONS", "CacheIntegrityWarning", "ResultCache", "RunStats",
+           "WorkUnit", "cache_key", "demo_compute", "entry_check", "ray_task_options",
+           "run_units"]
 
 BACKENDS = ("loky", "threading", "sequential", "dask", "ray")
 
@@ -274,12 +275,36 @@ def _ray_session(scheduler: str | None, n_jobs: int) -> Iterator[Any]:
         ray.shutdown()
 
 
+#: Options of ``ray.remote`` that ``SEMOPT_RAY_TASK_OPTIONS`` may set.
+RAY_TASK_OPTIONS = ("num_cpus", "num_gpus", "memory", "resources", "max_retries")
+
+
+def ray_task_options(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Resources each Ray task asks for: ``{"num_cpus": 1}``, updated from the JSON object
+    in ``$SEMOPT_RAY_TASK_OPTIONS`` (e.g. ``{"num_gpus": 1}`` for GPU stacks: Ray hides
+    the GPUs from tasks that do not ask for one)."""
+    text = (os.environ if environ is None else environ).get("SEMOPT_RAY_TASK_OPTIONS", "")
+    options: dict[str, Any] = {"num_cpus": 1}
+    if not text.strip():
+        return options
+    try:
+        extra = json.loads(text)
+    except ValueError as exc:
+        raise ValueError(f"SEMOPT_RAY_TASK_OPTIONS: not JSON ({exc})") from None
+    if not isinstance(extra, dict) or not set(extra) <= set(RAY_TASK_OPTIONS):
+        raise ValueError(f"SEMOPT_RAY_TASK_OPTIONS: must be a JSON object with keys among "
+                         f"{', '.join(RAY_TASK_OPTIONS)}, got {text!r}")
+    options.update(extra)
+    return options
+
+
 def _ray_map(ray: Any, compute: Callable[..., list[dict[str, Any]]], context: Any,
-             tasks: Sequence[list[WorkUnit]], n_jobs: int
+             tasks: Sequence[list[WorkUnit]], n_jobs: int, options: Mapping[str, Any]
              ) -> Iterator[tuple[list[WorkUnit], list[dict[str, Any]]]]:
-    """Run the tasks as Ray tasks (1 CPU each), at most ``2 n_jobs`` in flight, yielding
-    each result as it completes (so the caller stores it at once)."""
-    remote = ray.remote(num_cpus=1)(_run_task)
+    """Run the tasks as Ray tasks (``options``, :func:`ray_task_options`: 1 CPU each), at
+    most ``2 n_jobs`` in flight, yielding each result as it completes (so the caller
+    stores it at once)."""
+    remote = ray.remote(**dict(options))(_run_task)
     queue = iter(tasks)
     pending: list[Any] = []
 
@@ -384,10 +409,11 @@ def run_units(units: Sequence[WorkUnit], compute: Callable[..., list[dict[str, A
                 finished: Any = (_run_task(compute, _ctx(context, t), t) for t in tasks)
                 _consume(finished, cache, results, stats, bar, on_result)
             elif backend == "ray":
+                options = ray_task_options()
                 with _ray_session(scheduler, n_jobs) as ray:
                     stats.backend = "ray"
-                    _consume(_ray_map(ray, compute, context, tasks, n_jobs), cache, results,
-                             stats, bar, on_result)
+                    _consume(_ray_map(ray, compute, context, tasks, n_jobs, options), cache,
+                             results, stats, bar, on_result)
             else:
                 import joblib
 
