@@ -11,16 +11,22 @@ power ``power_w`` is spent on it, :math:`\mathrm{snr} = q\,G(d)\,|h|^2/\sigma^2`
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numpy.typing import ArrayLike
 
 from semopt.units import db_to_linear, dbm_to_w, linear_to_db, w_to_dbm
 
 __all__ = [
+    "DEFAULT_CELL_INNER_RADIUS_M",
+    "DEFAULT_CELL_RADIUS_M",
     "DEFAULT_DISTANCE_M",
     "DEFAULT_EXPONENT",
     "DEFAULT_GAIN_AT_REFERENCE_DB",
     "DEFAULT_NOISE_DBM",
+    "CellDrop",
+    "drop_users",
     "noise_power_w",
     "path_gain_db",
     "rayleigh_power_gain",
@@ -32,6 +38,8 @@ DEFAULT_DISTANCE_M = 100.0
 DEFAULT_GAIN_AT_REFERENCE_DB = -30.0
 DEFAULT_EXPONENT = 3.4
 DEFAULT_NOISE_DBM = -110.0
+DEFAULT_CELL_RADIUS_M = 200.0
+DEFAULT_CELL_INNER_RADIUS_M = 10.0
 
 
 def path_gain_db(
@@ -200,3 +208,106 @@ def snr_linear_to_power_w(snr: ArrayLike, **channel: float) -> np.ndarray:
         raise ValueError("snr: linear SNR must be >= 0")
     one_watt_db = received_snr_db(1.0, **channel)
     return (s / db_to_linear(one_watt_db))[()]
+
+
+class CellDrop(NamedTuple):
+    """One drop of U users in a cell (see :func:`drop_users`).
+
+    ``snr_db`` (U, I): received SNR per stream at ``power_w`` including the fading draw;
+    ``mean_snr_db`` (U, I): its mean over the fading (path gain only, the input of
+    ``csi="statistical"``); ``distance_m`` (U,); ``position_m`` (U, 2) Cartesian
+    coordinates with the base station at the origin; ``fading_power_gain`` (U, I)
+    linear |h|² (1 without fading); ``power_w``: the transmit power the SNRs refer to.
+    """
+
+    snr_db: np.ndarray
+    mean_snr_db: np.ndarray
+    distance_m: np.ndarray
+    position_m: np.ndarray
+    fading_power_gain: np.ndarray
+    power_w: float
+
+
+def drop_users(
+    n_users: int,
+    *,
+    n_streams: int = 2,
+    power_w: float = 0.01,
+    radius_m: float = DEFAULT_CELL_RADIUS_M,
+    inner_radius_m: float = DEFAULT_CELL_INNER_RADIUS_M,
+    fading: str = "rayleigh",
+    rng: np.random.Generator | int | None = None,
+    noise_dbm: float = DEFAULT_NOISE_DBM,
+    gain_at_reference_db: float = DEFAULT_GAIN_AT_REFERENCE_DB,
+    exponent: float = DEFAULT_EXPONENT,
+    reference_distance_m: float = 1.0,
+) -> CellDrop:
+    r"""Drop users uniformly in a disc or annulus and return their per-stream SNRs.
+
+    Distances follow the uniform-area law :math:`d = \sqrt{r_0^2 + (R^2 - r_0^2)\,V}`,
+    :math:`V \sim U(0, 1)`, angles are uniform; each stream of each user sees an
+    independent Rayleigh power gain :math:`|h|^2 \sim \mathrm{Exp}(1)` (streams on
+    orthogonal resources). The SNR is :func:`received_snr_db` at ``power_w`` with the
+    Xu et al. constants by default (−30 dB path gain at 1 m, exponent 3.4,
+    σ² = −110 dBm).
+
+    Parameters
+    ----------
+    n_users : int
+        Number of users U (>= 1).
+    n_streams : int
+        Streams per user I (>= 1).
+    power_w : float
+        Transmit power in W the SNRs refer to (the ``reference_power_w`` of a power
+        problem; default 10 mW).
+    radius_m : float
+        Cell radius R in metres (default 200 m).
+    inner_radius_m : float
+        Inner radius r_0 in metres (default 10 m; 0 gives a disc).
+    fading : {"rayleigh", "none"}
+        Small-scale fading of ``snr_db``.
+    rng : numpy.random.Generator or int or None
+        Random generator or seed (seeded drops are reproducible).
+    noise_dbm, gain_at_reference_db, exponent, reference_distance_m
+        Noise power and path-gain model, see :func:`received_snr_db`.
+
+    Returns
+    -------
+    CellDrop
+        ``snr_db`` and ``mean_snr_db`` of shape (U, I), distances (U,), positions
+        (U, 2), fading gains (U, I).
+
+    Raises
+    ------
+    ValueError
+        For a non-positive count, radii with ``0 <= inner_radius_m < radius_m`` violated,
+        a negative power or an unknown ``fading``.
+    """
+    if isinstance(n_users, bool) or int(n_users) != n_users or int(n_users) < 1:
+        raise ValueError(f"n_users: must be a positive integer, got {n_users!r}")
+    if isinstance(n_streams, bool) or int(n_streams) != n_streams or int(n_streams) < 1:
+        raise ValueError(f"n_streams: must be a positive integer, got {n_streams!r}")
+    if not (np.isfinite(radius_m) and np.isfinite(inner_radius_m)
+            and 0.0 <= inner_radius_m < radius_m):
+        raise ValueError(f"inner_radius_m, radius_m: need 0 <= inner_radius_m < radius_m, got "
+                         f"{inner_radius_m!r}, {radius_m!r}")
+    if not power_w > 0:
+        raise ValueError(f"power_w: must be > 0, got {power_w!r}")
+    if fading not in ("rayleigh", "none"):
+        raise ValueError(f"fading: must be 'rayleigh' or 'none', got {fading!r}")
+    u, i = int(n_users), int(n_streams)
+    generator = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    v = generator.uniform(0.0, 1.0, size=u)
+    distance = np.sqrt(inner_radius_m**2 + (radius_m**2 - inner_radius_m**2) * v)
+    # Below the reference distance the path-gain law does not hold; a disc draws d > 0
+    # almost surely, and d is floored at 1 mm so the SNR stays finite.
+    distance = np.maximum(distance, 1e-3)
+    angle = generator.uniform(0.0, 2.0 * np.pi, size=u)
+    position = np.stack([distance * np.cos(angle), distance * np.sin(angle)], axis=-1)
+    gains = rayleigh_power_gain((u, i), generator) if fading == "rayleigh" else np.ones((u, i))
+    channel = {"noise_dbm": noise_dbm, "gain_at_reference_db": gain_at_reference_db,
+               "exponent": exponent, "reference_distance_m": reference_distance_m}
+    mean_db = np.broadcast_to(received_snr_db(power_w, distance_m=distance[:, None], **channel),
+                              (u, i)).copy()
+    return CellDrop(mean_db + linear_to_db(gains), mean_db, distance, position, gains,
+                    float(power_w))

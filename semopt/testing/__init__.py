@@ -26,7 +26,7 @@ __all__ = ["ReferenceProblem", "conformance_violations", "reference_problems"]
 
 _MODULES = {"min-power": "semopt.testing.minpower", "latency": "semopt.testing.latency",
             "gvif": "semopt.testing.gvif", "operating-point": "semopt.testing.operating_point",
-            "symbol-split": "semopt.testing.symbol_split"}
+            "symbol-split": "semopt.testing.symbol_split", "cell": "semopt.testing.cell"}
 
 
 @dataclass(frozen=True)
