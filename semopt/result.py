@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from types import MappingProxyType
@@ -65,9 +66,14 @@ def to_jsonable(value: Any) -> Any:
     return value
 
 
+_FRESH = threading.local()
+"""Set while :func:`build_allocation` constructs a result from arrays it made itself."""
+
+
 def _readonly(value: Any) -> Any:
     if isinstance(value, np.ndarray):
-        value = value.copy()
+        if not getattr(_FRESH, "arrays", False):
+            value = value.copy()
         value.setflags(write=False)
     elif isinstance(value, Mapping):
         value = MappingProxyType({k: _readonly(v) for k, v in value.items()})
@@ -106,20 +112,27 @@ def build_allocation(batch_shape: tuple[int, ...], *, method: str, problem: str,
         total = np.where(np.all(np.isnan(power), axis=-1), np.nan, np.nansum(power, axis=-1))
     b = int(np.prod(batch_shape, dtype=int))
     latency = np.full(b, np.nan) if latency_s is None else latency_s
-    merged = dict(extras or {})
-    for key, value in (batch_extras or {}).items():
-        merged[key] = _shaped(value, batch_shape)
-    return Allocation(
-        method=method, problem=problem, success=_shaped(np.asarray(success, dtype=bool), batch_shape),
-        status=_shaped(np.asarray(status, dtype=STATUS_DTYPE), batch_shape), message=message,
-        power_w=np.asarray(_shaped(power, batch_shape)),
-        total_power_w=_shaped(total, batch_shape),
-        error_rate=np.asarray(_shaped(np.asarray(error_rate, dtype=float), batch_shape)),
-        perception=_shaped(np.asarray(perception, dtype=float), batch_shape),
-        objective=_shaped(np.asarray(objective, dtype=float), batch_shape),
-        latency_s=_shaped(np.asarray(latency, dtype=float), batch_shape),
-        iterations=int(iterations), evaluations=int(evaluations), wall_time_s=float(wall_time_s),
-        extras=merged)
+
+    def own(value: Any, dtype: Any = float) -> Any:
+        """One copy of a flat array, owned by the result (reshaped, right dtype)."""
+        shaped = _shaped(np.asarray(value, dtype=dtype), batch_shape)
+        return np.array(shaped, copy=True) if isinstance(shaped, np.ndarray) else shaped
+
+    merged = {k: np.array(v, copy=True) if isinstance(v, np.ndarray) else v
+              for k, v in (extras or {}).items()}
+    merged.update({k: own(v, None) for k, v in (batch_extras or {}).items()})
+    _FRESH.arrays = True  # every array below is a fresh copy: Allocation need not copy again
+    try:
+        return Allocation(
+            method=method, problem=problem, success=own(success, bool),
+            status=own(status, STATUS_DTYPE), message=message,
+            power_w=np.asarray(own(power)), total_power_w=own(total),
+            error_rate=np.asarray(own(error_rate)), perception=own(perception),
+            objective=own(objective), latency_s=own(latency),
+            iterations=int(iterations), evaluations=int(evaluations),
+            wall_time_s=float(wall_time_s), extras=merged)
+    finally:
+        _FRESH.arrays = False
 
 
 @dataclass(frozen=True)
@@ -182,7 +195,7 @@ class Allocation:
     def __post_init__(self) -> None:
         status = np.asarray(self.status)
         object.__setattr__(self, "status", str(status) if status.ndim == 0
-                           else status.astype(STATUS_DTYPE))
+                           else status.astype(STATUS_DTYPE, copy=False))
         success = np.asarray(self.success, dtype=bool)
         object.__setattr__(self, "success", bool(success) if success.ndim == 0 else success)
         for f in fields(self):
