@@ -222,6 +222,7 @@ def test_every_shipped_table_plot_passes_the_figure_check(name, tmp_path, captur
 # Cheap options (seconds each); the benchmarks whose figure shows data that is neither
 # measured nor published (the Xu forward surfaces, the synthetic operating-point sweep).
 CHEAP_BENCHMARKS = {
+    "gened_split": ["--points", "8", "--targets", "4", "--repeat", "1", "--batch", "200"],
     "gvif_fig7": [],
     "gvif_fig9": ["--snr-min", "0", "--snr-max", "6"],
     "gvif_methods": ["--seeds", "1", "--max-batch", "100"],
