@@ -446,6 +446,21 @@ def _page(example: Example, tmp_path_factory: pytest.TempPathFactory) -> _Page:
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=[e.id for e in EXAMPLES])
+@pytest.fixture(scope="module", autouse=True)
+def _restore_registry():
+    """Documented examples may register allocators; the rest of the suite must not see them."""
+    from semopt import registry
+
+    registry.list_problems()  # built-ins loaded before the snapshot
+    problems = dict(registry._PROBLEMS)
+    methods = {p: dict(m) for p, m in registry._ALLOCATORS.items()}
+    yield
+    registry._PROBLEMS.clear()
+    registry._PROBLEMS.update(problems)
+    registry._ALLOCATORS.clear()
+    registry._ALLOCATORS.update(methods)
+
+
 def test_doc_example(example: Example, tmp_path_factory: pytest.TempPathFactory,
                      monkeypatch: pytest.MonkeyPatch) -> None:
     page = _page(example, tmp_path_factory)
