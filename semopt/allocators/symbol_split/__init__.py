@@ -9,9 +9,10 @@ method             optimality   how
 ``exhaustive``     global       every candidate of every row, lexicographic choice (the
 (default)                       reference)
 ``pareto``         global       Pareto front of symbols against ``E[Q]`` per distinct SNR,
-                                a bracketing search on the Lagrange multiplier over its
-                                upper concave hull, then a binary search of the front (the
-                                multiplier alone is exact only at hull vertices)
+                                its upper concave hull, a bisection on the Lagrange
+                                multiplier over the hull's breakpoints, then a binary search
+                                of the front between the bracketing vertices (the multiplier
+                                alone is exact only at hull vertices)
 ``equal-split``    baseline     the prompt first (when it fits), the visual symbols split
                                 equally between foreground and background at the highest
                                 levels within each half
