@@ -445,7 +445,6 @@ def _page(example: Example, tmp_path_factory: pytest.TempPathFactory) -> _Page:
     return _STATE[example.page]
 
 
-@pytest.mark.parametrize("example", EXAMPLES, ids=[e.id for e in EXAMPLES])
 @pytest.fixture(scope="module", autouse=True)
 def _restore_registry():
     """Documented examples may register allocators; the rest of the suite must not see them."""
@@ -461,6 +460,7 @@ def _restore_registry():
     registry._ALLOCATORS.update(methods)
 
 
+@pytest.mark.parametrize("example", EXAMPLES, ids=[e.id for e in EXAMPLES])
 def test_doc_example(example: Example, tmp_path_factory: pytest.TempPathFactory,
                      monkeypatch: pytest.MonkeyPatch) -> None:
     page = _page(example, tmp_path_factory)
