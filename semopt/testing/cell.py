@@ -33,12 +33,18 @@ def _problem(options: dict[str, Any]) -> Any:
 
 def optimal_served(options: dict[str, Any], snr_db: np.ndarray, budget_w: float,
                    target: Any, *, reference_power_w: float | None = None) -> int:
-    """The max-served optimum: sort the least powers of one batched min-power call."""
+    """The max-served optimum: sort the least powers of one batched min-power call.
+
+    ``snr_db`` (U, I), or (U,) for one SNR per user on all its streams (as the cell).
+    """
     import semopt
 
+    snr_db = np.asarray(snr_db, dtype=float)
+    if snr_db.ndim <= 1:
+        snr_db = np.repeat(snr_db.reshape(-1, 1), _problem(options).n_streams, axis=1)
     reference = budget_w if reference_power_w is None else reference_power_w
     keys = ("scheme", "csi", "bits", "code_rate", "log_term")
-    res = semopt.allocate(np.asarray(snr_db, dtype=float), budget_w, target,
+    res = semopt.allocate(snr_db, budget_w, target,
                           problem="min-power", table=options.get("table", "xu2025-kodak-clip"),
                           cost="power", reference_power_w=reference,
                           **{k: options[k] for k in keys if k in options})
