@@ -20,7 +20,8 @@ budgets (:func:`budget_grid`, with the paper's 8618 in it):
    baseline's quality (``fewest-symbols`` mode), i.e. the saving at equal quality.
 4. **pareto vs exhaustive** in both modes on the whole grid (and a target grid), the
    fraction of optima off the hull (where the multiplier step alone would be wrong) and
-   the largest loss of the hull point; speed of both on the grid batch (medians, ratio).
+   the largest loss of the hull point; speed of both (medians, ratio) on the grid batch, on
+   a large batch at the four SNRs and on a batch whose SNRs are all distinct.
 
 Writes ``gened_split.json`` + ``.png``. Run: ``semopt bench gened_split``.
 """
@@ -191,6 +192,8 @@ def main(argv: list[str] | None = None) -> dict:
         big_snr = rng.choice(snr, args.batch)
         big_budget = np.round(rng.uniform(0.0, budgets[-1], args.batch))
         big = _time_methods(alloc, big_snr, big_budget, args.repeat)
+        spread_snr = rng.uniform(min(SNRS_DB), max(SNRS_DB), args.batch // 4)   # all distinct
+        spread = _time_methods(alloc, spread_snr, big_budget[: spread_snr.size], args.repeat)
         big_same = bool(np.array_equal(
             np.asarray(alloc["exhaustive"].allocate(big_snr, big_budget, None).objective),
             np.asarray(alloc["pareto"].allocate(big_snr, big_budget, None).objective)))
@@ -215,6 +218,12 @@ def main(argv: list[str] | None = None) -> dict:
                                   "pareto_median_s": big["pareto"],
                                   "exhaustive_over_pareto": big["exhaustive"] / big["pareto"],
                                   "same_objective": big_same},
+            "speed_distinct_snrs": {"rows": int(spread_snr.size),
+                                    "distinct_snrs": int(np.unique(spread_snr).size),
+                                    "exhaustive_median_s": spread["exhaustive"],
+                                    "pareto_median_s": spread["pareto"],
+                                    "exhaustive_over_pareto": spread["exhaustive"]
+                                    / spread["pareto"]},
         }
         curves[metric] = {"q": q, "paper": paper_q}
 
@@ -258,7 +267,7 @@ def main(argv: list[str] | None = None) -> dict:
     for metric, block in results["metrics"].items():
         print(f"{metric}: pareto == exhaustive {block['pareto_equals_exhaustive']}; multiplier "
               f"only {block['multiplier_only']}; speed {block['speed_grid_batch']}, "
-              f"{block['speed_large_batch']}")
+              f"{block['speed_large_batch']}, {block['speed_distinct_snrs']}")
         for key, v in block["per_snr"].items():
             d = v["at_paper_budget"]
             print(f"  {key}: gain over equal split median {v['gain_over_equal_split']['median']:.4g} "

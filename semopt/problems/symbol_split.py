@@ -231,6 +231,9 @@ class SymbolSplitProblem(Problem):
         self.allowed = {"optional": np.ones_like(sent), "always": sent,
                         "never": ~sent}[self.prompt].astype(bool)
         self.n_foreground, self.n_background, _ = tab.shape
+        # delivery probabilities of the last distinct-SNR sets (the link model is the
+        # expensive part with capacity="constellation"; the recheck asks for the same SNRs)
+        self._probability_cache: dict[bytes, np.ndarray] = {}
 
     # -- what the methods use ---------------------------------------------------------------
     def sign(self, metric: str) -> float:
@@ -240,19 +243,37 @@ class SymbolSplitProblem(Problem):
     def candidate_quality(self, metric: str, snr_db: np.ndarray) -> np.ndarray:
         """``E[Q]`` of every candidate at each SNR, shape ``(n, P)``, in the metric's unit.
 
-        Computed by :meth:`SymbolSplitTable.points` once per distinct SNR (the prompt
-        delivery probability with the problem's link model), then gathered.
+        The candidates of :meth:`SymbolSplitTable.points` (``E[Q]`` where the prompt is
+        sent, ``Q(lost)`` where not), evaluated once per distinct SNR with the problem's
+        prompt link model, then gathered.
         """
         snr = np.asarray(snr_db, dtype=float).ravel()
         unique, inverse = np.unique(snr, return_inverse=True)
-        pts = self.table.points(metric, unique, fitted=self.fitted, visual_mcs=self.visual_mcs,
-                                capacity=self.capacity, log_term=self.log_term)
-        return np.asarray(pts.quality, dtype=float).reshape(unique.size, -1)[inverse]
+        p = self.delivery_probability(unique)
+        sent = self.table.expected_quality(metric, probability=p, fitted=self.fitted)  # (U, F, B)
+        lost = self.table.quality(metric, "lost", fitted=self.fitted)
+        cand = self.candidates
+        fi, bj = cand.foreground_level, cand.background_level
+        q = np.where(cand.prompt_sent, sent[:, fi, bj], lost[fi, bj])   # as SymbolSplitTable.points
+        return np.asarray(q, dtype=float)[inverse.ravel()]
 
     def delivery_probability(self, snr_db: np.ndarray) -> np.ndarray:
-        """Prompt delivery probability at ``snr_db`` (the table's prompt, the problem's link model)."""
-        return np.asarray(self.table.delivery_probability(snr_db, capacity=self.capacity,
-                                                          log_term=self.log_term), dtype=float)
+        """Prompt delivery probability at ``snr_db`` (the table's prompt, the problem's link model).
+
+        Evaluated once per distinct SNR; shaped like ``snr_db``.
+        """
+        snr = np.asarray(snr_db, dtype=float)
+        unique, inverse = np.unique(snr, return_inverse=True)
+        key = unique.tobytes()
+        p = self._probability_cache.get(key)
+        if p is None:
+            p = np.asarray(self.table.delivery_probability(unique, capacity=self.capacity,
+                                                           log_term=self.log_term), dtype=float)
+            p = p.reshape(-1)
+            if len(self._probability_cache) >= 8:
+                self._probability_cache.pop(next(iter(self._probability_cache)))
+            self._probability_cache[key] = p
+        return p[inverse.ravel()].reshape(snr.shape)
 
     def index_to_levels(self, index: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Candidate indices (-1: none) -> (foreground level, background level, prompt sent)."""
