@@ -285,9 +285,11 @@ def snr_slope_log10(problem: MinPowerProblem, rate: np.ndarray, snr: np.ndarray)
 class IsoPerceptionCurve:
     """Tabulated curve P(Φ_1, Φ_2) = P̄ in log10 coordinates with slope coefficients.
 
-    Nodes: ``n_nodes`` values of u_1 evenly spaced on [L, R], plus (forward scheme) every
-    grid line u_1 = a_i and every point where the curve crosses a grid line u_2 = b_j,
-    so that each cell [u1[k], u1[k+1]] of the curve lies in one patch of the surface.
+    Nodes: ``n_nodes`` values of u_1 evenly spaced on [L, R], the points where the curve
+    crosses ``n_nodes`` evenly spaced levels of u_2 (so that no cell is long in u_2 where
+    the curve is steep), and (forward scheme) every grid line u_1 = a_i and every point
+    where the curve crosses a grid line u_2 = b_j, so that each cell [u1[k], u1[k+1]] of
+    the curve lies in one patch of the surface.
 
     Attributes
     ----------
@@ -324,13 +326,17 @@ class IsoPerceptionCurve:
         left = lo[0] if not np.isfinite(left) else float(left)
         self.left, self.right = float(left), float(right)
         u1 = np.linspace(self.left, self.right, n_nodes)
-        if problem.scheme == "forward":
-            grid1, grid2 = self.surface.axis1, self.surface.axis2
-            crossings = problem.solve_stream_log10(
-                np.stack([np.zeros_like(grid2), grid2], axis=-1), 0, t)
-            extra = np.concatenate([grid1, crossings[np.isfinite(crossings)]])
-            extra = extra[(extra > self.left) & (extra < self.right)]
-            u1 = np.unique(np.concatenate([u1, extra]))
+        # Where the curve is steep in u_2 (a stream near its floor or its maximum), nodes
+        # evenly spaced in u_2 as well: the curve's u_1 at n_nodes levels of u_2.
+        levels = [np.linspace(lo[1], top, n_nodes)]
+        if problem.scheme == "forward":  # and every grid line of the surface
+            levels.append(self.surface.axis2)
+            u1 = np.concatenate([u1, self.surface.axis1])
+        levels = np.concatenate(levels)
+        crossings = problem.solve_stream_log10(
+            np.stack([np.zeros_like(levels), levels], axis=-1), 0, t)
+        u1 = np.concatenate([u1, crossings[np.isfinite(crossings)]])
+        u1 = np.unique(u1[(u1 >= self.left) & (u1 <= self.right)])
         self.u1 = u1
         self.u2 = self._exact_nodes(u1)
         self.s1, self.s2 = self._snr(self.u1, self.u2)

@@ -297,20 +297,35 @@ class MinPowerProblem(Problem):
         required = np.full(log_rates.shape, np.nan) if solution.required_snr is None \
             else np.array(solution.required_snr, dtype=float)
         snr, budget, target = inputs.snr_linear, inputs.budget_w, inputs.target
-        solved = np.all(np.isfinite(log_rates), axis=-1)
-        rates = np.where(solved[:, None], 10.0 ** np.minimum(np.where(solved[:, None], log_rates, 0),
-                                                             self.log10_max), self.max_error_rate)
-        missing = solved & np.any(np.isnan(required), axis=-1)
+        n = log_rates.shape[-1]
+
+        def _all_columns(mask: np.ndarray) -> np.ndarray:
+            # Row-wise all() over the (short) stream axis column by column: much faster
+            # than numpy's axis=-1 reduction on (B, I) arrays.
+            out = mask[:, 0].copy()
+            for i in range(1, n):
+                out &= mask[:, i]
+            return out
+
+        solved = _all_columns(np.isfinite(log_rates))
+        with np.errstate(invalid="ignore"):
+            rates = 10.0 ** np.minimum(log_rates, self.log10_max)
+        rates[~solved] = self.max_error_rate
+        missing = solved & ~_all_columns(~np.isnan(required))
         if np.any(missing):
             required[missing] = self.required_snr(rates[missing])
-        required = np.where(solved[:, None], required, 0.0)
+        required[~solved] = 0.0
         with np.errstate(invalid="ignore", over="ignore"):
             power = budget[:, None] * required / snr
-            total = power.sum(axis=-1)
-            finite = np.all(np.isfinite(power) & (power >= 0), axis=-1)
-            achieved = self.error_rate(np.where(finite[:, None], power / budget[:, None] * snr, 0.0))
-            achieved = np.where(power == 0, self.max_error_rate, achieved)
-            rechecked = self.perception(np.where(finite[:, None], achieved, self.max_error_rate))
+            total = power[:, 0].copy()
+            for i in range(1, n):
+                total += power[:, i]
+            finite = _all_columns(np.isfinite(power) & (power >= 0))
+            received = np.where(finite[:, None], power / budget[:, None] * snr, 0.0)
+            achieved = self.error_rate(received)
+            achieved[power == 0] = self.max_error_rate
+            achieved[~finite] = self.max_error_rate
+            rechecked = self.perception(achieved)
         numerical = solved & ~finite
         ok = solved & finite & (rechecked <= target + PERCEPTION_TOL) \
             & (total <= budget * (1.0 + BUDGET_RTOL))
@@ -322,7 +337,8 @@ class MinPowerProblem(Problem):
             power[bad] = budget[bad, None] * split
             total[bad] = power[bad].sum(axis=-1)
         status = np.where(ok, OPTIMAL, np.where(numerical, NUMERICAL_ERROR, INFEASIBLE))
-        received = snr * power / budget[:, None]
+        if bad.size:
+            received[bad] = snr[bad] * split
         with np.errstate(divide="ignore"):
             capacity = np.log2(1.0 + received)
         message = self._message(ok, over_budget, numerical, perception, inputs, total)
@@ -437,6 +453,11 @@ class MinPowerProblem(Problem):
         cand = np.concatenate([np.zeros((b, 1)), np.ones((b, 1)), first, second], axis=1)
         # Candidates outside [0, 1] (a level the stream cannot reach) sort to the end.
         cand = np.sort(np.where((cand >= 0.0) & (cand <= 1.0), cand, np.inf), axis=1)
+        # Repeated candidates (a level at t = 0 or 1, equal levels) too, so that the
+        # neighbours of the best one bracket a non-empty interval.
+        repeated = np.zeros(cand.shape, dtype=bool)
+        repeated[:, 1:] = cand[:, 1:] == cand[:, :-1]
+        cand = np.sort(np.where(repeated, np.inf, cand), axis=1)
         m = cand.shape[1]
         values = np.full(cand.shape, np.inf)
         valid = np.isfinite(cand)

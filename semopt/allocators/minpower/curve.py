@@ -9,7 +9,7 @@ import numpy as np
 from semopt.allocators.minpower.base import MinPowerMethod, no_solution
 from semopt.options import Option
 from semopt.problems.isocurve import IsoPerceptionCurve, snr_slope_log10
-from semopt.problems.minpower import BUDGET_RTOL, MinPowerSolution
+from semopt.problems.minpower import BUDGET_RTOL, MinPowerInputs, MinPowerSolution
 from semopt.registry import register_allocator
 from solvers.curve import bisect_sign_on_nodes, scan_argmin
 from solvers.roots import find_root
@@ -33,7 +33,7 @@ class _Points:
         self.position, self.u, self.snr = position, u, snr
 
     def value(self, weights: np.ndarray) -> np.ndarray:
-        return (weights * self.snr).sum(axis=-1)
+        return weights[:, 0] * self.snr[:, 0] + weights[:, 1] * self.snr[:, 1]
 
     def take(self, mask: np.ndarray, other: _Points) -> _Points:
         """Rows of ``other`` where ``mask``, else these rows."""
@@ -58,6 +58,17 @@ class CurveMethod(MinPowerMethod):
                 cache.pop(next(iter(cache)))
             cache[target] = IsoPerceptionCurve(self.problem, target, n_nodes=self.n_nodes)
         return cache[target]
+
+    def solve(self, inputs: MinPowerInputs) -> MinPowerSolution:
+        """One group when every row shares the target (no grouping pass), else by target."""
+        target = inputs.target
+        if target.size and target.min() == target.max():
+            sol = self.solve_group(float(target[0]), inputs.snr_linear, inputs.budget_w)
+            return MinPowerSolution(np.asarray(sol.log10_rates, dtype=float),
+                                    None if sol.required_snr is None
+                                    else np.asarray(sol.required_snr, dtype=float),
+                                    sol.iterations, sol.evaluations)
+        return super().solve(inputs)
 
     # -- exact points ----------------------------------------------------------------------
     @staticmethod
@@ -135,13 +146,19 @@ class CurveMethod(MinPowerMethod):
             with np.errstate(divide="ignore", invalid="ignore"):
                 t_new = t0 + (t1 - t0) * d0 / (d0 - d1)
             t_new = np.where(np.isfinite(t_new) & (d_mid != 0), np.clip(t_new, 0.0, 1.0), t)
-            second = self._points(curve, cs + t_new)
-            for cand in (first, second):
-                f_c = cand.value(w)
-                better = f_c < f_best[sel]
+            # The step can gain at most about ½|f'|·|Δu_1|: skip it below 1e-15 of f.
+            width = curve.u1[cs + 1] - curve.u1[cs]
+            f_first = first.value(w)
+            step = np.flatnonzero(0.5 * np.abs(d_mid * (t_new - t)) * width > 1e-15 * f_first)
+            candidates = [(np.arange(len(sel)), first, f_first)]
+            if step.size:
+                second = self._points(curve, cs[step] + t_new[step])
+                candidates.append((step, second, second.value(w[step])))
+            for rows, cand, f_c in candidates:
+                better = f_c < f_best[sel[rows]]
                 if inv_snr is not None:
-                    better &= (cand.snr * inv_snr[sel]).sum(axis=-1) <= 1.0 + BUDGET_RTOL
-                idx = sel[better]
+                    better &= cand.value(inv_snr[sel[rows]]) <= 1.0 + BUDGET_RTOL
+                idx = sel[rows[better]]
                 best.position[idx] = cand.position[better]
                 best.u[idx] = cand.u[better]
                 best.snr[idx] = cand.snr[better]
@@ -197,7 +214,7 @@ class CurveMethod(MinPowerMethod):
         f_best = best.value(w)
         for edge in self._budget_edges(curve, k, inv_snr):
             f_edge = edge.value(w)
-            fits = (edge.snr * inv_snr).sum(axis=-1) <= 1.0 + BUDGET_RTOL
+            fits = edge.value(inv_snr) <= 1.0 + BUDGET_RTOL
             better = fits & (f_edge < f_best)
             best = best.take(better, edge)
             f_best = np.where(better, f_edge, f_best)
@@ -220,13 +237,13 @@ class CurveMethod(MinPowerMethod):
         inv = 1.0 / snr
         k = curve.hull.argmin(w[:, 0], w[:, 1])
         best, evals = self._refine(curve, k, w)
-        load = (best.snr * inv).sum(axis=-1)
+        load = best.value(inv)
         over = np.flatnonzero(load > 1.0 + BUDGET_RTOL)
         solved = np.ones(b, dtype=bool)
         if over.size:
             least, _ = self._refine(curve, curve.hull.argmin(inv[over, 0], inv[over, 1]),
                                     inv[over])
-            reachable = (least.snr * inv[over]).sum(axis=-1) <= 1.0 + BUDGET_RTOL
+            reachable = least.value(inv[over]) <= 1.0 + BUDGET_RTOL
             solved[over[~reachable]] = False
             rows = over[reachable]
             if rows.size:
@@ -301,7 +318,7 @@ class BisectionMethod(CurveMethod):
             position = position[:, 0]
         pts = self._points(curve, position)
         log10_rates, required = pts.u, pts.snr
-        over = (required / snr).sum(axis=-1) > 1.0 + BUDGET_RTOL
+        over = pts.value(1.0 / snr) > 1.0 + BUDGET_RTOL
         if np.any(over):
             fallback = self._global(curve, snr[over], budget[over])
             log10_rates[over] = fallback.log10_rates
