@@ -23,6 +23,7 @@ BATCH_CALLS = {
     "gvif": (([6, 8], "20 ms", "26dB"), {"problem": "gvif"}),
     "operating-point": (([7, 9], None, "psnr>=19.9"),
                         {"problem": "operating-point", "dataset": "lsun-churches"}),
+    "symbol-split": (([7, 9], "8618 symbols", 25.0), {"problem": "symbol-split"}),
 }
 # One CLI line per problem (without --snr); `--snr -2 --snr 12` must give a batch of 2.
 CLI_ARGS = {
@@ -31,6 +32,7 @@ CLI_ARGS = {
     "gvif": ["--budget", "20 ms", "--target", "26dB"],
     "operating-point": ["--target", "psnr>=19.9", "--dataset", "lsun-churches", "--extrapolate",
                         "clamp"],
+    "symbol-split": ["--budget", "8618 symbols"],
 }
 
 

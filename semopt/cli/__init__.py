@@ -100,10 +100,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"semopt {__version__}")
         return 0
     commands = _commands()
-    if not argv or argv[0] in ("-h", "--help"):
-        print(USAGE)
-        return 0
-    command, rest = argv[0], argv[1:]
+    command, rest = (argv[0], argv[1:]) if argv else ("--help", [])
+    if command in ("-h", "--help"):
+        commands = {command: lambda rest: print(USAGE)}
     if command not in commands:
         print(f"semopt: unknown command {command!r}; valid: {', '.join(commands)}", file=sys.stderr)
         return 2
