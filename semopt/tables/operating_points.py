@@ -590,6 +590,7 @@ class OperatingPointTable(Table):
         nrow = -(-len(metrics) // ncol)
         fig, axes = plt.subplots(nrow, ncol, figsize=(4.2 * ncol, 3.2 * nrow), squeeze=False)
         styles = ["-", "--", ":", "-."]
+        markers = ["o", "s", "^", "D"]
         colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
         for k, metric in enumerate(metrics):
             ax = axes.flat[k]
@@ -598,13 +599,18 @@ class OperatingPointTable(Table):
                     series = p.quality.get(channel, {}).get(metric)
                     if series is None:
                         continue
-                    ax.plot(p.snr_db, series, styles[c % 4], marker="o", ms=3,
-                            color=colors[i % len(colors)],
+                    # channel -> line style and marker (hollow and larger after the
+                    # first, drawn around it): channels with equal values stay visible
+                    ax.plot(p.snr_db, series, styles[c % 4], marker=markers[c % 4],
+                            ms=3.5 + 2.0 * (c % 4), mfc="none" if c % 4 else None,
+                            lw=1.6 - 0.3 * (c % 4), color=colors[i % len(colors)],
                             label=f"{p.name} / {channel}" if k == 0 else None)
             spec = self.metrics[metric]
             arrow = "↑" if spec.higher_is_better else "↓"
             ax.set_title(f"{metric} {arrow}")
             ax.set_xlabel("SNR (dB)")
+            ax.set_ylabel(f"{metric.upper()} ({spec.unit})" if spec.unit
+                          else f"{metric.upper()} (unitless)")
             ax.grid(alpha=0.3)
         for ax in list(axes.flat)[len(metrics):]:
             ax.axis("off")

@@ -594,7 +594,7 @@ class PerceptionTable(Table):
                 ax.text(0.5, 0.5, f"{self.n_streams} streams: 2-D view only for two streams",
                         ha="center")
                 continue
-            if scheme == "forward":  # a measured surface: log10 BER, as it is gridded
+            if scheme == "forward":  # the BER surface: log10 BER, as it is gridded
                 g1 = np.logspace(self.forward.axes[0][0], np.log10(0.5), 200)
                 g2 = np.logspace(self.forward.axes[1][0], np.log10(0.5), 200)
             else:  # multilinear in the BLERs: linear axes show it as it is
@@ -611,8 +611,16 @@ class PerceptionTable(Table):
             label = "BER" if scheme == "forward" else "BLER"
             ax.set_xlabel(f"{label} of {self.streams[0].name}")
             ax.set_ylabel(f"{label} of {self.streams[1].name}")
-            ax.set_title(f"{self.name}: {scheme} ({self.metric})", fontsize=9)
+            source = self.sources.get(scheme, "")
+            note = f", {source}" if source == "illustrative" else ""
+            ax.set_title(f"{self.name}: {scheme} ({self.metric}{note})", fontsize=9)
             fig.colorbar(mesh, ax=ax, label=self.metric)
+            if source == "illustrative":  # neither measured nor published: say so on the panel
+                from semopt.plotting import ILLUSTRATIVE_GID
+
+                ax.text(0.5, 0.5, "ILLUSTRATIVE\nnot measured", transform=ax.transAxes,
+                        ha="center", va="center", rotation=25, fontsize=22, fontweight="bold",
+                        color="tab:red", alpha=0.45, zorder=1000, gid=ILLUSTRATIVE_GID)
         fig.tight_layout()
         fig.savefig(path, dpi=120)
         plt.close(fig)
