@@ -52,6 +52,7 @@ import math
 import os
 import re
 import stat
+import struct
 import tempfile
 import unicodedata
 import zipfile
@@ -540,7 +541,7 @@ def _read_npz(npz_path: Path, info: dict[str, Any]) -> dict[str, np.ndarray]:
     except TableError:
         raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, ValueError, OSError,
-            NotImplementedError, OverflowError, MemoryError, KeyError) as exc:
+            NotImplementedError, OverflowError, MemoryError, KeyError, struct.error) as exc:
         raise TableError(f"unreadable array file {name!r} ({type(exc).__name__}: {exc})") from None
     return arrays
 
