@@ -111,10 +111,13 @@ def _figure(snr: np.ndarray, results: dict):
                         label="unaware, continuous MQAM (BER 1e-7)")
     axes[0, 1].semilogy(snr, 1e3 * np.asarray(un["discrete_latency_s"], float), "k:", lw=2,
                         label="unaware, orders 4/16/64 (BER 1e-7)")
-    titles = ["(a) power share of the prompt (%)", "(b) latency (ms)",
+    titles = ["(a) power share of the prompt", "(b) latency",
               "(c) bits/symbol of the edge map", "(d) expected prompt transmissions"]
-    for ax, title in zip(axes.flat, titles):
+    ylabels = ["prompt share of P_T (%)", "latency max_i T_i (ms)",
+               "edge-map log2 M (bits/symbol)", "E[transmissions] η_R = 1/(1 − PER)"]
+    for ax, title, ylabel in zip(axes.flat, titles, ylabels):
         ax.set_title(title)
+        ax.set_ylabel(ylabel)
         ax.set_xlabel("average SNR γ̄ (dB)")
         ax.grid(True, which="both", alpha=0.3)
     axes[0, 1].set_ylim(0.3, 60)

@@ -87,11 +87,16 @@ def _figure(snr: np.ndarray, computed: dict):
     for k, (label, row) in enumerate(computed.items()):
         order = np.asarray(row["order"], float)
         bits = np.where(order > 0, np.log2(np.maximum(order, 1)), 0)
-        ax.step(snr, bits + 0.08 * (k - 1), where="mid", label=f"{label}: BER {row['ber']:.0e}")
+        (line,) = ax.step(snr, bits + 0.08 * (k - 1), where="mid",
+                          label=f"{label}: BER {row['ber']:.0e}")
         for m, (lo, _hi, _g) in ((m, PUBLISHED[label][m]) for m in (64, 16, 4)):
-            ax.plot([lo], [np.log2(m) + 0.08 * (k - 1)], "k|", ms=12)
+            ax.plot([lo], [np.log2(m) + 0.08 * (k - 1)], "|", color=line.get_color(), ms=14,
+                    mew=2)
+    ax.plot([], [], "|", color="0.3", ms=14, mew=2,
+            label="paper: lowest γ̄ of each order (Table II)")
     ax.set_yticks([0, 2, 4, 6], ["outage", "4-QAM", "16-QAM", "64-QAM"])
     ax.set_xlabel("average SNR γ̄ (dB)")
+    ax.set_ylabel("edge-map order M_1 (lines offset per target)")
     ax.set_title("Table II recomputed by 'discrete' (lines); paper's lower range ends (|)")
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8, loc="upper left")
