@@ -307,21 +307,28 @@ def _figure(table, snrs, sweeps, throughput):
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(1, 4, figsize=(20, 4.3))
-    for j, (target, sweep) in enumerate(sweeps.items()):
+    drawn = [(j, target, sweep) for j, (target, sweep) in enumerate(sweeps.items())
+             if sweep["rows"]]
+    for k, (j, target, sweep) in enumerate(drawn):
         rows = sweep["rows"]
-        if not rows:
-            continue
+        # targets may give equal curves (GVIF 1 at high SNR, a zero gap drawn at 1e-7):
+        # one marker and line style per target, later ones hollow and larger around the
+        # earlier ones, so that no series hides another
+        marker, ls = ("o", "s", "^")[k % 3], ("-", "--", ":")[k % 3]
+        size = {"ms": 3 + 2.5 * (k % 3), "mfc": None if k % 3 == 0 else "none"}
         snr = [r["snr_db"] for r in rows]
         ex = [r["exact"]["gvif"] if r["feasible"] else np.nan for r in rows]
-        ax[0].plot(snr, ex, "-o", ms=3, color=f"C{j}", label=f"exact, D_0 {target}")
+        ax[0].plot(snr, ex, "-", marker=marker, **size, color=f"C{j}",
+                   label=f"exact, D_0 {target}")
         nf = [r["no_filtering"]["gvif"] if r["no_filtering"]["status"] == "optimal" else np.nan
               for r in rows]
         ax[0].plot(snr, nf, ":x", ms=4, color=f"C{j}", label=f"no-filtering, D_0 {target}")
         gap = [max(r["zo_sgd"]["gap_max"], 1e-7) if r["feasible"] else np.nan for r in rows]
-        ax[1].semilogy(snr, gap, "-s", ms=3, color=f"C{j}",
+        ax[1].semilogy(snr, gap, ls=ls, marker=marker, **size, color=f"C{j}",
                        label=f"zo-sgd max gap, D_0 {target} (0 drawn at 1e-7)")
         ev = [np.median(r["zo_sgd"]["evaluations"]) if r["feasible"] else np.nan for r in rows]
-        ax[2].semilogy(snr, ev, "-s", ms=3, color=f"C{j}", label=f"zo-sgd evaluations, D_0 {target}")
+        ax[2].semilogy(snr, ev, ls=ls, marker=marker, **size, color=f"C{j}",
+                       label=f"zo-sgd evaluations, D_0 {target}")
     ax[1].axhline(GAP_LIMIT, color="k", lw=0.8, ls="--", label="0.05")
     ax[0].set(xlabel="receive SNR (dB)", ylabel="expected GVIF", title="exact and no-filtering")
     ax[1].set(xlabel="receive SNR (dB)", ylabel="GVIF(exact) − GVIF(zo-sgd)",
