@@ -11,11 +11,14 @@ from __future__ import annotations
 import json
 import logging
 import warnings
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from semopt.profiling.runner import (
     CacheIntegrityWarning,
@@ -165,3 +168,67 @@ def test_edited_cache_entry_never_reaches_a_table(gvif_job, tmp_path) -> None:
     for name in arrays:
         np.testing.assert_array_equal(arrays[name], clean_arrays[name])
     assert saved.provenance["run"]["cache_rejected"] == 1   # reported in the table too
+
+
+# --------------------------------------------------------------------------------------
+# Fuzz: whatever is done to an entry, get() returns the value as written or a reported miss
+# --------------------------------------------------------------------------------------
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.floats(allow_nan=False,
+                                                                      allow_infinity=False)
+    | st.text(max_size=6),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=4),
+                                                                      children, max_size=3),
+    max_leaves=6)
+FUZZ_STATS: Counter[str] = Counter()
+
+
+@settings(max_examples=150, derandomize=True, database=None, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(edit=st.sampled_from(["key", "unit", "value", "check", "value.value", "value.extra",
+                             "drop", "bytes"]),
+       new=_JSON, flips=st.lists(st.tuples(st.integers(0, 10**6), st.integers(1, 255)),
+                                 min_size=1, max_size=3))
+def test_fuzz_cache_entries(tmp_path, edit, new, flips) -> None:
+    cache = ResultCache(tmp_path / "fuzz")
+    key = cache_key({"fuzz": 1})
+    original = {"value": 0.7071067811865476, "n": 3}
+    cache.put(key, original, unit=["p", 1])
+    path = _entry(cache, key)
+    FUZZ_STATS["tried"] += 1
+    if edit == "bytes":
+        raw = bytearray(path.read_bytes())
+        for position, mask in flips:
+            raw[position % len(raw)] ^= mask
+        path.write_bytes(bytes(raw))
+    else:
+        record = json.loads(path.read_text())
+        if edit == "drop":
+            record.pop(sorted(record)[flips[0][0] % len(record)])
+        elif edit.startswith("value."):
+            record["value"][edit.split(".")[1]] = new
+        else:
+            record[edit] = new
+        path.write_text(json.dumps(record))
+    before = len(cache.rejected)
+    try:
+        got = cache.get(key)
+    except Exception as exc:  # pragma: no cover - what the property forbids
+        FUZZ_STATS["failed"] += 1
+        raise AssertionError(f"get() raised {type(exc).__name__}: {exc}") from exc
+    if got is None:
+        FUZZ_STATS["rejected"] += 1
+        assert len(cache.rejected) == before + 1      # every miss of an existing entry is reported
+    else:
+        FUZZ_STATS["accepted"] += 1
+        assert got == original, f"an edited value was used: {got}"
+
+
+def test_fuzz_cache_report(record_property) -> None:
+    """Report of the cache fuzz campaign (runs after it)."""
+    line = (f"fuzz profiling-cache: tried {FUZZ_STATS['tried']}, accepted {FUZZ_STATS['accepted']}, "
+            f"rejected {FUZZ_STATS['rejected']}, failed {FUZZ_STATS['failed']}")
+    print(line)
+    record_property("profiling-cache", dict(FUZZ_STATS))
+    if FUZZ_STATS["tried"]:
+        assert FUZZ_STATS["failed"] == 0 and FUZZ_STATS["rejected"] > 0, line
