@@ -437,12 +437,16 @@ class CellProblem(Problem):
     def perceptions(self, inputs: CellInputs, power_w: np.ndarray
                     ) -> tuple[np.ndarray, np.ndarray]:
         """Error rates (U, I) and perception (U,) the per-stream powers achieve (float64)."""
-        power = np.asarray(power_w, dtype=float)
-        received = inputs.snr_linear * np.where(np.isfinite(power), power, 0.0) \
-            / inputs.budget_w
-        rates = self.minpower.error_rate(received)
-        rates = np.where(power > 0, rates, self.minpower.max_error_rate)
-        return rates, np.asarray(self.minpower.perception(rates), dtype=float)
+        power = np.where(np.isfinite(power_w), np.asarray(power_w, dtype=float), 0.0)
+        rates = np.full(power.shape, self.minpower.max_error_rate)
+        perception = np.full(power.shape[0], self.zero_perception)
+        on = np.flatnonzero(np.any(power > 0, axis=-1))  # users without power: all streams off
+        if on.size:
+            received = inputs.snr_linear[on] * power[on] / inputs.budget_w
+            rates[on] = np.where(power[on] > 0, self.minpower.error_rate(received),
+                                 self.minpower.max_error_rate)
+            perception[on] = self.minpower.perception(rates[on])
+        return rates, perception
 
     # -- result ----------------------------------------------------------------------------
     def assemble(self, inputs: CellInputs, solution: CellSolution, *, method: str,
