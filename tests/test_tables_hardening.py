@@ -240,6 +240,23 @@ def test_npz_header_must_match_the_declared_member_size(tmp_path):
         tables.load(path, verify_hash=False)
 
 
+@pytest.mark.parametrize("header", [
+    "{'descr': '<f4', 'fortran_order': False, 's>)\xd4W=> 16> 16), }",   # tokenize.TokenError
+    "{'descr': '<f4', 'fortran_order': False, 'shape': (3,",              # tokenize.TokenError
+    "{'descr': '<f4', 'fortran_order': False, 'shape': (3,), 'x: 1}",     # ValueError
+])
+def test_damaged_npy_header_is_a_table_error_not_a_token_error(tmp_path, header):
+    # Found by the byte-flip fuzz test: numpy's header parser raised tokenize.TokenError.
+    path = _copy(GVIF, tmp_path)
+    text = header.encode("latin1")
+    text += b" " * ((64 - (10 + len(text) + 1) % 64) % 64) + b"\n"
+    raw = b"\x93NUMPY\x01\x00" + len(text).to_bytes(2, "little") + text + bytes(12)
+    with zipfile.ZipFile(path.with_suffix(".npz"), "a") as zf:
+        zf.writestr("damaged.npy", raw)
+    with pytest.raises(TableError, match=r"array 'damaged': unreadable .npy header"):
+        tables.load(path, verify_hash=False)
+
+
 def test_array_file_name_cannot_leave_the_table_folder(tmp_path):
     sub = tmp_path / "tables"
     sub.mkdir()
@@ -363,7 +380,7 @@ BUG_LIKE = ("AttributeError", "IndexError", "RecursionError", "MemoryError", "Ov
             "ZeroDivisionError", "KeyError")
 STATS: dict[str, Counter[str]] = {}
 #: Examples per table and campaign (deterministic: derandomize=True, no example database).
-FUZZ_EXAMPLES = int(os.environ.get("SEMOPT_FUZZ_EXAMPLES", "60"))
+FUZZ_EXAMPLES = int(os.environ.get("SEMOPT_FUZZ_EXAMPLES", "100"))
 
 
 def _oracle(table: tables.Table, doc: Any) -> None:

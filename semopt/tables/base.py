@@ -517,15 +517,7 @@ def _read_npz(npz_path: Path, info: dict[str, Any]) -> dict[str, np.ndarray]:
                 if member.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
                     raise TableError(f"array file {name!r}: member {member.filename!r} uses an "
                                      f"unsupported compression ({member.compress_type})")
-                with archive.open(member) as handle:
-                    version = _npy.read_magic(handle)
-                    if version == (1, 0):
-                        shape, _, dtype = _npy.read_array_header_1_0(handle)
-                    elif version == (2, 0):
-                        shape, _, dtype = _npy.read_array_header_2_0(handle)
-                    else:
-                        raise TableError(f"array {key!r}: unsupported .npy version {version}")
-                    header = handle.tell()
+                shape, dtype, header = _npy_header(archive, member, key)
                 if dtype.hasobject or dtype.fields is not None or dtype.kind not in _NPY_KINDS:
                     raise TableError(f"array {key!r}: dtype {dtype} is not a plain boolean, "
                                      "integer or float type")
@@ -544,6 +536,31 @@ def _read_npz(npz_path: Path, info: dict[str, Any]) -> dict[str, np.ndarray]:
             NotImplementedError, OverflowError, MemoryError, KeyError, struct.error) as exc:
         raise TableError(f"unreadable array file {name!r} ({type(exc).__name__}: {exc})") from None
     return arrays
+
+
+def _npy_header(archive: zipfile.ZipFile, member: zipfile.ZipInfo,
+                key: str) -> tuple[tuple[int, ...], np.dtype[Any], int]:
+    """Shape, dtype and header length of one ``.npy`` member, read without its data.
+
+    numpy's header parser evaluates a Python literal; whatever it raises on a damaged
+    header (``ValueError``, ``SyntaxError``, ``tokenize.TokenError``, ...) is a
+    :class:`TableError`.
+    """
+    try:
+        with archive.open(member) as handle:
+            version = _npy.read_magic(handle)
+            if version == (1, 0):
+                shape, _, dtype = _npy.read_array_header_1_0(handle)
+            elif version == (2, 0):
+                shape, _, dtype = _npy.read_array_header_2_0(handle)
+            else:
+                raise TableError(f"array {key!r}: unsupported .npy version {version}")
+            return tuple(shape), dtype, handle.tell()
+    except TableError:
+        raise
+    except Exception as exc:  # a parser of untrusted input: any failure is a refusal
+        raise TableError(f"array {key!r}: unreadable .npy header ({type(exc).__name__}: "
+                         f"{str(exc)[:200]})") from None
 
 
 def _load_document(path: Path, info: dict[str, Any]) -> tuple[Any, dict[str, np.ndarray]]:
