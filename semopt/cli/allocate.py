@@ -44,8 +44,9 @@ def flag_for(name: str) -> str:
 def _split(text: str, flag: str, cast: Any) -> Any:
     try:
         values = [cast(v.strip()) for v in str(text).split(",") if v.strip()]
-    except ValueError as exc:
-        raise ValueError(f"{flag}: cannot read {text!r} as comma-separated values") from exc
+    except (ValueError, OverflowError) as exc:
+        what = {int: "integers", float: "numbers"}.get(cast, "values")
+        raise argparse.ArgumentTypeError(f"cannot read {text!r} as comma-separated {what}") from exc
     if not values:
         raise ValueError(f"{flag}: no value given")
     return values[0] if len(values) == 1 else values
@@ -60,7 +61,7 @@ def _converter(option: Option, flag: str) -> Any:
                 return float(text)
             if kind == "int":
                 return int(text)
-        except ValueError as exc:
+        except (ValueError, OverflowError) as exc:
             raise argparse.ArgumentTypeError(f"expected a{'n integer' if kind == 'int' else ' number'}, "
                                              f"got {text!r}") from exc
         if kind == "floats":
@@ -99,6 +100,14 @@ def _add_options(parser: argparse.ArgumentParser, title: str, declared: dict[str
     return dests
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with usage errors raised as one-line ``ValueError`` naming the flag."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        message = re.sub(r"^argument ([-\w/]+)(?:/[-\w]+)*: ", r"\1: ", message)
+        raise ValueError(f"{message} (see semopt allocate --problem ... --help)")
+
+
 def build_parser(problem: str, method: str | None) -> tuple[argparse.ArgumentParser, dict[str, str]]:
     """The parser of ``semopt allocate`` for one problem/method, and option -> flag."""
     from semopt.registry import get_allocator, get_problem, list_methods, list_problems
@@ -106,7 +115,7 @@ def build_parser(problem: str, method: str | None) -> tuple[argparse.ArgumentPar
     problem_cls = get_problem(problem)
     method = method or problem_cls.default_method
     cls = get_allocator(problem, method)
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="semopt allocate",
         description=f"{problem}: {problem_cls.description}. Method {method!r}.",
         epilog="snr: " + problem_cls.snr + "; budget: " + problem_cls.budget + "; target: "

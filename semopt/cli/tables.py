@@ -91,8 +91,9 @@ def main(argv: Sequence[str]) -> int:
             print(json.dumps(rows, indent=2))
         else:
             width = max((len(r["name"]) for r in rows), default=4)
+            label = max((len(r["source_label"]) for r in rows), default=6)
             for row in rows:
-                print(f"{row['name']:<{width}}  {row['kind']:<16} {row['source']!s:<12} "
+                print(f"{row['name']:<{width}}  {row['kind']:<16} {row['source_label']:<{label}}  "
                       f"{row['description']}")
         return 0
     if args.action == "validate":

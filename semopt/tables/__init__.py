@@ -154,10 +154,15 @@ def save(table: Table, path: str | os.PathLike[str]) -> Path:
 
 
 def list_tables() -> list[dict[str, Any]]:
-    """Summaries (name, kind, description, provenance source) of the shipped tables."""
+    """Summaries of the shipped tables: name, kind, description, provenance source, and
+    ``sources`` (per part where a table mixes them, e.g. published discard subsets with an
+    illustrative forward surface) with a one-line ``source_label``."""
     out = []
     for name in perception_tables.list_names():
         table = load(name)
+        source = table.provenance.get("source")
+        sources = dict(getattr(table, "sources", None) or {"table": source})
+        label = getattr(table, "source_label", None) or str(source)
         out.append({"name": name, "kind": table.kind, "description": table.description,
-                    "source": table.provenance.get("source")})
+                    "source": source, "sources": sources, "source_label": label})
     return out
