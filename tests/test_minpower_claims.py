@@ -35,7 +35,7 @@ def test_sharp_power_drop_where_the_prompt_alone_suffices(name):
     below, above = _coded("bisection", name, [p1 - 0.005, p1 + 0.005]).power_w
     assert below[1] > 0 and above[1] == 0.0 and above[0] > 0
     res = _coded("bisection", name, [p1 - 0.005, p1 + 0.005])
-    assert res.objective[0] / res.objective[1] > 10  # measured 14.3× (CLIP), 14.2× (MS-SSIM)
+    assert res.objective[0] / res.objective[1] > 10  # measured 14.6× (CLIP), 14.2× (MS-SSIM)
     # Over Rayleigh draws one stream is off above P_{1} for nearly every draw (the edge
     # map, or with MS-SSIM, where P_{2} < P_{1}, the prompt on draws where it fades).
     gains = rayleigh_power_gain((200, 2), np.random.default_rng(0))
@@ -55,7 +55,7 @@ def test_proportional_close_to_bisection_under_stringent_targets(name):
     best, alone = table.best("discard"), min(table.discard.values[[1, 2]])
     targets = best + (alone - best) * np.array([0.05, 0.5, 0.95])
     bis, pro, una = (_coded(m, name, targets) for m in ("bisection", "proportional", "unaware"))
-    assert pro.objective[0] / bis.objective[0] - 1 < 0.01  # measured 0.6 % CLIP, 0.01 % MS-SSIM
+    assert pro.objective[0] / bis.objective[0] - 1 < 0.01  # measured 0.64 % CLIP, 0.0008 % MS-SSIM
     advantage = 1 - pro.objective / una.objective
     assert np.all(np.diff(advantage) < 0), advantage
     # Above the one-stream value proportional keeps both streams on and loses its edge.
