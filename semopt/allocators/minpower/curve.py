@@ -273,11 +273,12 @@ class BisectionMethod(CurveMethod):
     (measured gap in docs/minpower.md).
 
     The derivative's coefficients are tabulated at the nodes of the curve (4097 evenly
-    spaced in log10 Φ_1, plus the grid crossings of a forward surface; the paper bisects
-    Φ_1 linearly) and interpolated linearly between them, so bisection runs over node
-    indices and ends with the zero of the linear piece inside the last cell, where the
-    point is then computed exactly. If the point found exceeds the power budget, the
-    budget-feasible part of the curve is searched globally instead.
+    spaced in log10 Φ_1, its crossings of 4097 levels of log10 Φ_2, and the grid crossings
+    of a forward surface; the paper bisects Φ_1 linearly) and interpolated linearly
+    between them, so bisection runs over node indices and ends with the zero of the
+    linear piece inside the last cell, where the point is then computed exactly. If the
+    point found exceeds the power budget, the budget-feasible part of the curve is
+    searched globally instead.
 
     Parameters
     ----------
@@ -330,8 +331,9 @@ class BisectionMethod(CurveMethod):
 class GlobalSearchMethod(CurveMethod):
     """Global 1-D search on the iso-perception curve (the default two-stream method).
 
-    The curve is tabulated once per target at 4097 nodes evenly spaced in log10 Φ_1 (plus
-    every grid crossing of a forward surface) with exact constraint solves (the paper's
+    The curve is tabulated once per target at 4097 nodes evenly spaced in log10 Φ_1, its
+    crossings of 4097 levels of log10 Φ_2 and every grid crossing of a forward surface,
+    with exact constraint solves (the paper's
     endpoints L and R included). For every realization the cheapest node is found
     exactly by a convex-hull query (O(log n)), then the stationary points of the exact
     objective in the two adjacent cells are candidates (f is smooth inside a cell). Where
