@@ -142,8 +142,8 @@ def conventions_markdown() -> str:
             "|---|---|---|---|---|---|"]
     for name in list_problems():
         cls = get_problem(name)
-        shape = "(..., I)" if cls.stream_axis else "(B,)"
-        cells = [f"`{name}`", f"{cls.snr} — {shape}", cls.budget, cls.target, cls.objective,
+        shape = getattr(cls, "snr_shape", "") or ("(..., I)" if cls.stream_axis else "(B,)")
+        cells = [f"`{name}`", f"{cls.snr} — shape {shape}", cls.budget, cls.target, cls.objective,
                  f"`{cls.default_method}`"]
         rows.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     return "\n".join(rows)

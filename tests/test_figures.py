@@ -222,6 +222,10 @@ def test_every_shipped_table_plot_passes_the_figure_check(name, tmp_path, captur
 # Cheap options (seconds each); the benchmarks whose figure shows data that is neither
 # measured nor published (the Xu forward surfaces, the synthetic operating-point sweep).
 CHEAP_BENCHMARKS = {
+    "cell_capacity": ["--drops", "2", "--users", "60", "--budgets", "4", "--mean-users", "12",
+                      "--mean-drops", "2", "--mean-budgets", "3", "--max-users", "100",
+                      "--max-dual-users", "100", "--max-knapsack-users", "10", "--repeat", "2",
+                      "--dask-drops", "0"],
     "gened_split": ["--points", "8", "--targets", "4", "--repeat", "1", "--batch", "200"],
     "gvif_fig7": [],
     "gvif_fig9": ["--snr-min", "0", "--snr-max", "6"],

@@ -56,6 +56,8 @@ class Problem(ABC):
     stream_axis : bool
         True if ``snr`` has a last axis of streams (``(..., I)``); False if the problem
         takes one SNR per realization (``(B,)``).
+    snr_shape : str
+        Shape of ``snr`` as the docs show it (default from ``stream_axis``).
     summary_extras : tuple of str
         Per-realization ``extras`` the CLI shows as columns of a batch (e.g. the chosen
         point or model).
@@ -72,6 +74,7 @@ class Problem(ABC):
     target: ClassVar[str] = ""
     objective: ClassVar[str] = ""
     stream_axis: ClassVar[bool] = False
+    snr_shape: ClassVar[str] = ""
     summary_extras: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, *, table: Any = None, **options: Any) -> None:

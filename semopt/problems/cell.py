@@ -221,13 +221,14 @@ class CellProblem(Problem):
     table_kinds = ("perception",)
     default_table = "xu2025-kodak-clip"
     snr = ("per-user, per-stream received SNR in dB at reference_power_w (default: the "
-           "budget); mean SNR with csi='statistical' — (U, I)")
+           "budget); mean SNR with csi='statistical'")
     budget = "the cell's total transmit power B in W ('50 mW', '17 dBm')"
     target = ("perception value P̄ per user (scalar or (U,)) in (P_best, P_worst); optional "
               "for min-mean-perception")
     objective = ("per user: 1 if served else 0 (max-served; the sum is the number served) or "
                  "the user's perception (min-mean-perception; the mean is the objective)")
     stream_axis = True
+    snr_shape = "(U, I)"
     summary_extras = ("reason",)
     options = {
         "scheme": Option("discard", "coded discard-with-error (BLER) or uncoded "

@@ -100,6 +100,14 @@ class MinPowerProblem(Problem):
         Include the ½·log2(N) term of the normal approximation in eq. 23.
     reference_power_w : float or str, optional
         Transmit power at which ``snr`` is measured (default: the budget).
+    csi : {"instantaneous", "statistical"}
+        ``"statistical"``: ``snr`` is the mean SNR of independent Rayleigh fading per
+        stream and the target constrains the fading-averaged perception (exact for the
+        discard scheme; the forward scheme evaluates the surface at the mean BER, see
+        :mod:`semopt.link.fading`).
+    cost : {"energy", "power"}
+        Objective: the paper's Σ Z_i q_i (energy per image, W·symbol) or the total power
+        Σ q_i (W).
 
     Notes
     -----
@@ -107,7 +115,9 @@ class MinPowerProblem(Problem):
     (a batch of channel realizations), the received SNR per stream at
     ``reference_power_w``; ``budget`` the total power cap P_max (W, ``"10 mW"``,
     ``"10 dBm"``); ``target`` the perception value P̄ to stay under, inside
-    (P_best, P_worst) of the table and scheme. ``objective`` is Σ_i Z_i q_i in W·symbol.
+    (P_best, P_worst) of the table and scheme. ``objective`` is Σ_i Z_i q_i in W·symbol
+    (Σ_i q_i in W with ``cost="power"``). ``extras["received_snr_db"]`` and
+    ``extras["capacity_bits_per_use"]`` are per stream (mean values with statistical CSI).
     """
 
     name = "min-power"
@@ -115,10 +125,12 @@ class MinPowerProblem(Problem):
     default_method = "global-search"
     table_kinds = ("perception",)
     default_table = "xu2025-kodak-clip"
-    snr = "per-stream received SNR in dB at reference_power_w (default: the budget)"
+    snr = ("per-stream received SNR in dB at reference_power_w (default: the budget); the "
+           "mean SNR of Rayleigh fading with csi='statistical'")
     budget = "total transmit power cap P_max in W ('10 mW', '10 dBm')"
     target = "perception value P̄ to stay under, in (P_best, P_worst) of the table"
-    objective = "Σ_i Z_i q_i in W·symbol (Z_i = K_i uncoded, N_i coded)"
+    objective = ("Σ_i Z_i q_i in W·symbol (Z_i = K_i uncoded, N_i coded); Σ_i q_i in W with "
+                 "cost='power'")
     stream_axis = True
     options = {
         "scheme": Option("discard", "coded discard-with-error (BLER) or uncoded "
@@ -342,8 +354,8 @@ class MinPowerProblem(Problem):
         with np.errstate(divide="ignore"):
             capacity = np.log2(1.0 + received)
         message = self._message(ok, over_budget, numerical, perception, inputs, total)
-        extras = {"scheme": self.scheme, "table": self.table.name,
-                  "symbols": self.symbols.astype(int).tolist(),
+        extras = {"scheme": self.scheme, "table": self.table.name, "csi": self.csi,
+                  "cost": self.cost, "symbols": self.stream_symbols.astype(int).tolist(),
                   "streams": [s.name for s in self.table.streams]}
         # An allocation on an illustrative (neither measured nor published) perception
         # surface illustrates the method only: say so in the message and the extras.

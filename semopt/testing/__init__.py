@@ -71,10 +71,13 @@ def reference_problems(problem: str) -> list[ReferenceProblem]:
     return list(importlib.import_module(_MODULES[problem]).reference_problems())
 
 
-def _batch_shape(snr: Any, problem: str, n_streams: int | None) -> tuple[int, ...] | None:
+def _batch_shape(snr: Any, problem: str) -> tuple[int, ...] | None:
+    """The batch shape a call with ``snr`` must give (None: not determined by ``snr``)."""
+    from semopt.registry import get_problem
+
     shape = np.shape(snr)
-    if problem == "min-power":
-        return shape[:-1] if len(shape) >= 1 and n_streams and shape[-1] == n_streams else None
+    if get_problem(problem).stream_axis:
+        return None  # a trailing stream axis may broadcast; checked against power_w instead
     return shape
 
 
@@ -117,9 +120,8 @@ def conformance_violations(allocation: Any, reference: ReferenceProblem | None =
             out.append(f"{name} shape {np.shape(getattr(allocation, name))} does not start with "
                        f"the batch shape {shape}")
     if reference is not None:
-        expected = _batch_shape(reference.snr, reference.problem,
-                                np.shape(allocation.power_w)[-1] if np.ndim(allocation.power_w) else None)
-        if expected is not None and reference.problem != "min-power" and expected != shape:
+        expected = _batch_shape(reference.snr, reference.problem)
+        if expected is not None and expected != shape:
             out.append(f"batch shape {shape} != shape of snr {expected}")
     if not np.all(np.isin(status, STATUSES)):
         out.append(f"unknown status in {np.unique(status)}")
