@@ -400,7 +400,8 @@ class InstantaneousBPSK(LinkModel):
         density = np.exp(-0.5 * x * x) / np.sqrt(2.0 * np.pi)
         with np.errstate(divide="ignore", invalid="ignore"):
             ds_drate = -x / density  # s = x²/2, dx/dψ = −1/φ(x)
-        return np.where(rate >= 0.5, -np.inf, ds_drate * rate * _LN10)
+        # At ψ = ½ (x = 0) the slope is exactly 0: s(ψ) is flat where the stream is off.
+        return np.where(rate >= 0.5, 0.0, ds_drate * rate * _LN10)
 
 
 class InstantaneousFBL(LinkModel):
@@ -460,7 +461,7 @@ class RayleighBPSK(LinkModel):
         b = np.clip(np.asarray(error_rate, dtype=float), 1e-300, 0.5)
         # ds/db = −(1 − 2b) / (4 b² (1 − b)²)
         slope = -(1.0 - 2.0 * b) * _LN10 / (4.0 * b * (1.0 - b) ** 2)
-        return np.where(b >= 0.5, -np.inf, slope)
+        return np.where(b >= 0.5, 0.0, slope)  # exactly 0 at b = ½ (the stream is off)
 
 
 class RayleighFBL(LinkModel):
