@@ -2,8 +2,8 @@
 
 Weights are plain ``state_dict`` files read with ``torch.load(weights_only=True)``: no
 pickled code is ever executed. Shipped files store floating-point weights in float16
-(except the entropy bottleneck, kept in float32); :func:`load_model` casts back to
-float32 and calls ``model.update(force=True)`` so the real range coder works.
+(except the entropy bottleneck and the Gaussian conditional's bounds, kept in float32);
+:func:`load_model` casts back to float32 and calls ``model.update(force=True)`` so the real range coder works.
 
 All rate numbers come from the real entropy coder: ``model.compress`` byte strings of
 ``y`` and ``z``. Images are padded (replicate) to a multiple of 64 before coding and the
@@ -101,7 +101,8 @@ def save_model(model: torch.nn.Module, path: str | Path, half: bool = True) -> s
     path : str or pathlib.Path
         Destination ``.pt`` file (written via a temporary file + rename).
     half : bool
-        Store floating weights as float16 (the entropy bottleneck stays float32).
+        Store floating weights as float16 (the entropy bottleneck and the Gaussian
+        conditional's constant bounds stay float32).
 
     Returns
     -------
@@ -112,8 +113,10 @@ def save_model(model: torch.nn.Module, path: str | Path, half: bool = True) -> s
     state = {}
     for key, value in model.state_dict().items():
         v = value.detach().cpu().clone()
-        if half and v.is_floating_point() and not key.startswith("entropy_bottleneck.") \
-                and not _is_derived(key):
+        # the entropy models stay float32: float16 would turn the Gaussian conditional's
+        # 1e-9 likelihood bound into 0 (infinite -log2 likelihood)
+        if half and v.is_floating_point() and not _is_derived(key) \
+                and not key.startswith(("entropy_bottleneck.", "gaussian_conditional.")):
             v = v.half()
         state[key] = v
     path = Path(path)
@@ -230,7 +233,7 @@ def load_model_table(table: str | Path = SHIPPED_TABLE, verify: bool = True) -> 
 
 
 def load_table_model(table: dict[str, Any] | str | Path, name: str) -> ScaleHyperprior:
-    """Load model ``name`` (e.g. ``"hp-l0.0052"``) of a model table, checksum-verified."""
+    """Load model ``name`` (e.g. ``"hp-l0.0048"``) of a model table, checksum-verified."""
     data = table if isinstance(table, dict) else load_model_table(table, verify=False)
     for m in data["models"]:
         if m["name"] == name:
