@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Option", "resolve_options"]
+__all__ = ["Option", "integer_at_least", "resolve_options"]
 
 
 @dataclass(frozen=True)
@@ -76,3 +76,18 @@ def resolve_options(declared: Mapping[str, Option], given: Mapping[str, Any],
                 value = option.parse(value, name)
         out[name] = value
     return out
+
+
+def integer_at_least(minimum: int) -> Callable[[Any, str], int]:
+    """An ``Option.parse`` accepting integers ≥ ``minimum`` (bools refused)."""
+
+    def parse(value: Any, name: str) -> int:
+        try:
+            ok = not isinstance(value, bool) and int(value) == value and int(value) >= minimum
+        except (TypeError, ValueError, OverflowError):
+            ok = False
+        if not ok:
+            raise ValueError(f"{name}: must be an integer ≥ {minimum}, got {value!r}")
+        return int(value)
+
+    return parse

@@ -40,13 +40,11 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike
 
-from semopt.link.fading import CSI_MODES
 from semopt.options import Option
 from semopt.problems.base import Problem
 from semopt.problems.minpower import BUDGET_RTOL, PERCEPTION_TOL, MinPowerProblem
 from semopt.registry import get_allocator, register_problem
 from semopt.result import INFEASIBLE, NUMERICAL_ERROR, OPTIMAL, Allocation, build_allocation
-from semopt.tables.perception import SCHEMES
 from semopt.units import (
     SNR_DB_RANGE,
     as_float_array,
@@ -142,10 +140,6 @@ def _levels_for(best: float, worst: float, k: int) -> np.ndarray:
     return best + (worst - best) * (np.arange(1, k + 1) / (k + 1)) ** 2
 
 
-def _reference_power(value: Any, name: str) -> float:
-    return float(parse_power(value, name))
-
-
 def _default_minpower_method(n_streams: int) -> str:
     return "global-search" if n_streams == 2 else ("exhaustive" if n_streams in (3, 4)
                                                    else "slsqp")
@@ -230,25 +224,13 @@ class CellProblem(Problem):
     stream_axis = True
     snr_shape = "(U, I)"
     summary_extras = ("reason",)
+    # The per-user link options are the min-power problem's own (one definition).
     options = {
-        "scheme": Option("discard", "coded discard-with-error (BLER) or uncoded "
-                         "forward-with-error (BER)", kind="str", choices=SCHEMES),
-        "csi": Option("instantaneous", "'instantaneous' (snr is the received SNR) or "
-                      "'statistical' (snr is the mean SNR of Rayleigh block fading; targets "
-                      "constrain the fading-averaged perception)", kind="str",
-                      choices=CSI_MODES),
+        **{name: MinPowerProblem.options[name]
+           for name in ("scheme", "csi", "reference_power_w", "bits", "code_rate", "log_term")},
         "objective": Option("max-served", "'max-served' (most users at their targets) or "
                             "'min-mean-perception' (least mean perception within the budget)",
                             kind="str", choices=OBJECTIVES),
-        "reference_power_w": Option(None, "transmit power at which snr is measured "
-                                    "(default: the budget)", unit="W", kind="power",
-                                    parse=_reference_power),
-        "bits": Option(None, "payload bits K_i per stream (default: the table's)", unit="bit",
-                       kind="ints"),
-        "code_rate": Option(None, "code rate K_i/N_i, one value or one per stream, coded "
-                            "scheme (default: the table's)", kind="floats"),
-        "log_term": Option(False, "include the ½·log2(N) term of the finite-blocklength "
-                           "normal approximation", kind="bool"),
     }
 
     def __init__(self, *, table: Any = None, **options: Any) -> None:

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from semopt.allocators.base import Method
-from semopt.options import Option
+from semopt.options import Option, integer_at_least
 from semopt.problems.cell import OBJECTIVES, CellInputs, CellProblem, CellSolution, Frontier
 
 __all__ = ["CellMethod", "grid_powers", "serve_by_sorting"]
@@ -17,10 +17,7 @@ TIE_RTOL = 1e-9
 """Least powers this close (relative) to the marginal user's count as a tie at the cut."""
 
 
-def _positive_int(value: object, name: str) -> int:
-    if isinstance(value, bool) or int(value) != value or int(value) < 1:  # type: ignore[call-overload]
-        raise ValueError(f"{name}: must be a positive integer, got {value!r}")
-    return int(value)  # type: ignore[call-overload]
+_positive_int = integer_at_least(1)
 
 
 def _levels(value: object, name: str) -> int:

@@ -7,7 +7,7 @@ from typing import ClassVar
 import numpy as np
 
 from semopt.allocators.minpower.base import MinPowerMethod, no_solution
-from semopt.options import Option
+from semopt.options import Option, integer_at_least
 from semopt.problems.isocurve import IsoPerceptionCurve, snr_slope_log10
 from semopt.problems.minpower import BUDGET_RTOL, MinPowerInputs, MinPowerSolution
 from semopt.registry import register_allocator
@@ -19,11 +19,6 @@ __all__ = ["BisectionMethod", "GlobalSearchMethod"]
 _SCAN_CHUNK = 256
 """Rows per chunk of the budget-restricted node scan."""
 
-
-def _positive_int(value: object, name: str) -> int:
-    if isinstance(value, bool) or int(value) != value or int(value) < 1:  # type: ignore[call-overload]
-        raise ValueError(f"{name}: must be a positive integer, got {value!r}")
-    return int(value)  # type: ignore[call-overload]
 
 
 class _Points:
@@ -289,7 +284,7 @@ class BisectionMethod(CurveMethod):
     name = "bisection"
     optimality = "local"
     options = {"segments": Option(16, "number of arcs Algorithm 1 runs on (1 = the paper's "
-                                  "algorithm verbatim)", kind="int", parse=_positive_int)}
+                                  "algorithm verbatim)", kind="int", parse=integer_at_least(1))}
 
     def solve_group(self, target: float, snr: np.ndarray, budget: np.ndarray) -> MinPowerSolution:
         curve = self._curve(target)

@@ -5,18 +5,13 @@ from __future__ import annotations
 import numpy as np
 
 from semopt.allocators.minpower.base import MinPowerMethod, no_solution
-from semopt.options import Option
+from semopt.options import Option, integer_at_least
 from semopt.problems.minpower import BUDGET_RTOL, MinPowerSolution
 from semopt.registry import register_allocator
 from solvers.curve import scan_argmin
 
 __all__ = ["ExhaustiveMethod"]
 
-
-def _grid_points(value: object, name: str) -> int:
-    if isinstance(value, bool) or int(value) != value or int(value) < 3:  # type: ignore[call-overload]
-        raise ValueError(f"{name}: must be an integer ≥ 3, got {value!r}")
-    return int(value)  # type: ignore[call-overload]
 
 
 @register_allocator("min-power")
@@ -35,7 +30,7 @@ class ExhaustiveMethod(MinPowerMethod):
     stream_counts = (2, 3, 4)
     options = {"grid_points": Option(None, "points per gridded stream (default 20001 for two "
                                      "streams, 401 for three, 61 for four)", kind="int",
-                                     parse=_grid_points)}
+                                     parse=integer_at_least(3))}
 
     def check_problem(self, problem) -> None:
         super().check_problem(problem)

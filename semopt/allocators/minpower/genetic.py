@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from semopt.allocators.minpower.slsqp import SlsqpMethod, _non_negative_int
-from semopt.options import Option
+from semopt.allocators.minpower.slsqp import SlsqpMethod
+from semopt.options import Option, integer_at_least
 from semopt.problems.minpower import MinPowerSolution
 from semopt.registry import register_allocator
 
@@ -33,11 +33,11 @@ class GeneticMethod(SlsqpMethod):
     name = "genetic"
     optimality = "heuristic"
     requires = ("pymoo",)
-    options = {"pop_size": Option(48, "GA population size", kind="int", parse=_non_negative_int),
+    options = {"pop_size": Option(48, "GA population size", kind="int", parse=integer_at_least(0)),
                "generations": Option(40, "number of GA generations", kind="int",
-                                     parse=_non_negative_int),
+                                     parse=integer_at_least(0)),
                "seed": Option(0, "seed of the GA (deterministic)", kind="int",
-                              parse=_non_negative_int)}
+                              parse=integer_at_least(0))}
     starts = 0
 
     def solve_group(self, target: float, snr: np.ndarray, budget: np.ndarray) -> MinPowerSolution:

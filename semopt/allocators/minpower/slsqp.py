@@ -10,18 +10,13 @@ from scipy.optimize import minimize
 
 from semopt.allocators.minpower.base import MinPowerMethod
 from semopt.allocators.minpower.rules import ProportionalMethod, UnawareMethod
-from semopt.options import Option
+from semopt.options import Option, integer_at_least
 from semopt.problems.minpower import BUDGET_RTOL, MinPowerSolution
 from semopt.registry import register_allocator
 from semopt.result import SolverError
 
 __all__ = ["SlsqpMethod"]
 
-
-def _non_negative_int(value: object, name: str) -> int:
-    if isinstance(value, bool) or int(value) != value or int(value) < 0:  # type: ignore[call-overload]
-        raise ValueError(f"{name}: must be a non-negative integer, got {value!r}")
-    return int(value)  # type: ignore[call-overload]
 
 
 @register_allocator("min-power")
@@ -46,9 +41,9 @@ class SlsqpMethod(MinPowerMethod):
     vectorized = False
     optimality = "local"
     options = {"starts": Option(4, "number of extra seeded random starts", kind="int",
-                                parse=_non_negative_int),
+                                parse=integer_at_least(0)),
                "seed": Option(0, "seed of the random starts (deterministic)", kind="int",
-                              parse=_non_negative_int)}
+                              parse=integer_at_least(0))}
 
     def check_problem(self, problem) -> None:
         super().check_problem(problem)
