@@ -48,7 +48,7 @@ def validation() -> list[NamedImage]:
 
 def test_table_structure(table: dict) -> None:
     assert table["schema"] == "semopt.model-table/1"
-    assert len(table["models"]) >= 6
+    assert len(table["models"]) >= 12
     arch = table["architecture"]
     assert {(m["N"], m["M"]) for m in table["models"]} == {(arch["N"], arch["M"])}
     assert table["dataset"]["validation"] == list(VALIDATION_NAMES)
@@ -66,7 +66,8 @@ def test_weights_files_match_sha256_and_size(table: dict) -> None:
         assert path.is_file(), path
         assert hp.file_sha256(path) == m["sha256"], f"{path} was modified"
         assert path.stat().st_size == m["file_bytes"]
-        assert path.stat().st_size <= 3_200_000
+        assert path.stat().st_size <= 5_000_000
+    assert sum(m["file_bytes"] for m in table["models"]) <= 42_000_000
 
 
 def test_models_load_weights_only(table: dict) -> None:
@@ -126,6 +127,31 @@ def test_recorded_rd_points_are_monotone(table: dict) -> None:
     assert all(a < b for a, b in itertools.pairwise(bpp)), bpp
     assert all(a < b for a, b in itertools.pairwise(psnr)), psnr
     assert psnr[-1] - psnr[0] > 2.0 and bpp[-1] / bpp[0] > 3.0  # a useful span
+
+
+def test_recorded_gvif_size_points_are_monotone_and_reference_is_top(table: dict) -> None:
+    """All sample images at 256 px (the GVIF set): D = mean per-image MSE falls with rate."""
+    g = [m["sample_gvif_size"] for m in table["models"]]
+    assert table["rd_monotone_sample_gvif_size"] is True
+    assert all(a["bpp"] < b["bpp"] and a["mse"] > b["mse"] for a, b in itertools.pairwise(g))
+    for e in g:
+        assert e["mse"] == pytest.approx(np.mean([p["mse"] for p in e["per_image"]]), rel=1e-12)
+        assert e["psnr"] == pytest.approx(10 * math.log10(255.0**2 / e["mse"]), rel=1e-12)
+    assert g[0]["psnr"] <= 27.5  # the bottom of the paper's operating range is covered
+    assert table["reference_model"] == table["models"][-1]["name"]
+    # the table says which of these images were training images
+    names = [p["name"] for p in g[0]["per_image"]]
+    assert set(names) - set(table["dataset"]["train"]) == set(VALIDATION_NAMES)
+
+
+def test_recorded_gvif_size_reproduces_on_one_image(table: dict) -> None:
+    m = table["models"][-1]
+    rec = next(p for p in m["sample_gvif_size"]["per_image"] if p["name"] == "coffee")
+    img = next(im for im in load_sample_images("validation", size=256) if im.name == "coffee")
+    model = hp.load_model(MODELS_DIR / m["weights"], expected_sha256=m["sha256"])
+    rd = hp.measure_rate_distortion(model, [img])
+    assert rd.per_image[0]["bits"] == pytest.approx(rec["bits"], rel=0.01)
+    assert rd.psnr == pytest.approx(rec["psnr"], abs=0.05)
 
 
 def test_recorded_rd_reproduces_on_one_validation_image(
