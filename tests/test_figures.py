@@ -233,13 +233,18 @@ CHEAP_BENCHMARKS = {
     "latency_fig4": ["--step-db", "2"],
     "latency_speed": ["--instances", "2", "--max-batch", "100"],
     "latency_table2": [],
+    "minpower_bisection": ["--targets", "6", "--draws", "2"],
     "minpower_cdf": ["--draws", "20"],
+    "minpower_fig5": ["--points", "21"],
     "minpower_fig6": ["--draws", "3", "--targets", "4"],
+    "minpower_fig7": ["--draws", "3", "--targets", "6"],
+    "minpower_fig8": ["--targets", "6"],
     "minpower_speed": ["--max-batch", "1000", "--slsqp", "2", "--grid", "20"],
     "operating_point_selection": ["--batch", "200"],
     "operating_point_timestep": ["--draws", "200", "--mc-features", "2000"],
 }
-ILLUSTRATIVE_BENCHMARKS = {"minpower_fig6", "operating_point_selection"}
+ILLUSTRATIVE_BENCHMARKS = {"minpower_fig5", "minpower_fig6", "minpower_fig8",
+                           "minpower_bisection", "operating_point_selection"}
 
 
 @pytest.mark.slow
