@@ -100,6 +100,10 @@ def build_allocation(batch_shape: tuple[int, ...], *, method: str, problem: str,
                      batch_extras: Mapping[str, Any] | None = None) -> Allocation:
     """The one assembler of an :class:`Allocation` from flat per-realization arrays.
 
+    It **takes over** the arrays it is given when they own their data: the caller (a
+    problem's ``assemble``) must not keep or modify them afterwards. Views (of caches,
+    broadcasts) are copied.
+
     Every array argument (and every value of ``batch_extras``) has a leading axis of
     length B = prod(batch_shape) (plus streams where per stream); it is reshaped to
     ``batch_shape`` (+ trailing axes). A single realization (``batch_shape == ()``)
@@ -114,9 +118,14 @@ def build_allocation(batch_shape: tuple[int, ...], *, method: str, problem: str,
     latency = np.full(b, np.nan) if latency_s is None else latency_s
 
     def own(value: Any, dtype: Any = float) -> Any:
-        """One copy of a flat array, owned by the result (reshaped, right dtype)."""
-        shaped = _shaped(np.asarray(value, dtype=dtype), batch_shape)
-        return np.array(shaped, copy=True) if isinstance(shaped, np.ndarray) else shaped
+        """The flat array reshaped for the result: taken over when the caller's array owns
+        its data (no copy; copying fresh memory is most of the cost of a large batch),
+        copied when it is a view of something else (a cache, a broadcast)."""
+        arr = np.asarray(value, dtype=dtype)
+        shaped = _shaped(arr, batch_shape)
+        if isinstance(shaped, np.ndarray) and not (arr.flags.owndata and arr.flags.writeable):
+            shaped = np.array(shaped, copy=True)
+        return shaped
 
     merged = {k: np.array(v, copy=True) if isinstance(v, np.ndarray) else v
               for k, v in (extras or {}).items()}
